@@ -1,0 +1,38 @@
+// Errors are values carrying a Paddle Serving CustomExceptionCode, so every layer can render them the same way.
+// Codes from Paddle Serving's python/pipeline/error_catch.py (CustomExceptionCode).
+export const ErrorCode = {
+  OK: 0,
+  INPUT_PARAMS_ERROR: 5000,
+  TIMEOUT: 6000,
+  TYPE_ERROR: 7000,
+  INTERNAL_EXCEPTION: 8000,
+  MODEL_INFERENCE_ERROR: 9000,
+  UNKNOWN: 10000,
+} as const;
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export class ServingError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ServingError';
+  }
+}
+
+/** An input the user can fix (Paddle Serving's INPUT_PARAMS_ERROR). */
+export function inputError(message: string): ServingError {
+  return new ServingError(ErrorCode.INPUT_PARAMS_ERROR, message);
+}
+
+/** A model file that cannot be read: always names the file and, where known, the variable. */
+export class ModelFormatError extends Error {
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
+    super(`${file}: ${message}`);
+    this.name = 'ModelFormatError';
+  }
+}
