@@ -48,7 +48,15 @@ export type AttrValue =
   | { kind: 'float64s'; value: number[] }
   | { kind: 'var'; value: string }
   | { kind: 'vars'; value: string[] }
-  | { kind: 'float64'; value: number };
+  | { kind: 'float64'; value: number }
+  | { kind: 'scalar'; value: PaddleScalar }
+  | { kind: 'scalars'; value: PaddleScalar[] };
+
+/** framework.proto Scalar: boolean → BOOLEAN, bigint → LONG, number → FLOAT64, {re, im} → COMPLEX128. */
+export type PaddleScalar = boolean | bigint | number | { re: number; im: number };
+
+/** framework.proto VarDesc.Attr (only INT, STRING and INTS exist there). */
+export type VarAttrValue = { kind: 'int'; value: number } | { kind: 'string'; value: string } | { kind: 'ints'; value: number[] };
 
 export interface VarDesc {
   name: string;
@@ -61,6 +69,12 @@ export interface VarDesc {
   persistable: boolean;
   needCheckFeed?: boolean;
   stopGradient?: boolean;
+  isParameter?: boolean;
+  /** Raw VarType.Type of the elements when it has no DType (e.g. COMPLEX64), so it survives a round trip. */
+  dtypeCode?: number;
+  attrs?: Record<string, VarAttrValue>;
+  /** VarType.Tuple element types (TUPLE vars only). */
+  tupleTypes?: number[];
 }
 
 export interface OpDesc {
@@ -69,6 +83,7 @@ export interface OpDesc {
   inputs: Record<string, string[]>;
   outputs: Record<string, string[]>;
   attrs: Record<string, AttrValue>;
+  isTarget?: boolean;
 }
 
 export interface BlockDesc {
@@ -95,4 +110,48 @@ export interface ParamTensor {
   /** Raw little-endian bytes of the data. */
   data: Uint8Array;
   lod?: number[][];
+}
+
+const DTYPE_BY_CODE: ReadonlyMap<number, DType> = new Map<number, DType>([
+  [VarTypeCode.BOOL, 'bool'],
+  [VarTypeCode.INT16, 'int16'],
+  [VarTypeCode.INT32, 'int32'],
+  [VarTypeCode.INT64, 'int64'],
+  [VarTypeCode.FP16, 'float16'],
+  [VarTypeCode.FP32, 'float32'],
+  [VarTypeCode.FP64, 'float64'],
+  [VarTypeCode.UINT8, 'uint8'],
+  [VarTypeCode.INT8, 'int8'],
+  [VarTypeCode.BF16, 'bfloat16'],
+]);
+const CODE_BY_DTYPE: ReadonlyMap<DType, number> = new Map([...DTYPE_BY_CODE].map(([c, d]) => [d, c]));
+
+/** VarType.Type code → DType, or undefined for element types we do not model (complex, size_t, ...). */
+export function dtypeFromCode(code: number): DType | undefined {
+  return DTYPE_BY_CODE.get(code);
+}
+
+/** DType → VarType.Type code. */
+export function dtypeCode(dtype: DType): number {
+  return CODE_BY_DTYPE.get(dtype)!;
+}
+
+/** Bytes per element of a DType (Paddle stores bool as one byte). */
+export function dtypeSize(dtype: DType): number {
+  switch (dtype) {
+    case 'bool':
+    case 'int8':
+    case 'uint8':
+      return 1;
+    case 'int16':
+    case 'float16':
+    case 'bfloat16':
+      return 2;
+    case 'int32':
+    case 'float32':
+      return 4;
+    case 'int64':
+    case 'float64':
+      return 8;
+  }
 }
