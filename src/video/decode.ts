@@ -1,0 +1,348 @@
+// Video decoding to RGB24 frames with ffmpeg, matching what the seed's client gets from cv2.VideoCapture:
+// `int(cap.get(CAP_PROP_FRAME_COUNT))` read attempts, failed reads skipped, BGR->RGB. ffmpeg's default rgb24
+// conversion is byte-identical to cv2's BGR24 one (same swscale path), so no scaler flags are set here.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inputError } from '../errors.ts';
+import { runFfmpeg, spawnFfmpeg, stderrTail, waitForExit } from './ffmpeg.ts';
+
+/** RGB uint8 frames, C order [T,H,W,3]. */
+export interface Frames {
+  data: Uint8Array;
+  T: number;
+  H: number;
+  W: number;
+}
+
+export interface VideoInfo {
+  /** Frame count as cv2's CAP_PROP_FRAME_COUNT reports it (the number of reads the seed's client attempts). */
+  frames: number;
+  /** Frame size after rotation metadata is applied (what decoded frames have). */
+  width: number;
+  height: number;
+  fps: number;
+  /** Clockwise rotation in degrees (0, 90, 180, 270) that decoding applies, as cv2 does by default. */
+  rotation: number;
+  codec: string;
+}
+
+/** Everything parsed from ffmpeg's report of the input, plus the packet count of the video stream. */
+interface ProbeReport extends VideoInfo {
+  format: string;
+  packets: number;
+  durationSec: number | undefined;
+}
+
+export type VideoInput = string | Uint8Array;
+
+function describe(input: VideoInput): string {
+  return typeof input === 'string' ? `'${input}'` : `uploaded video (${input.byteLength} bytes)`;
+}
+
+/**
+ * Gives ffmpeg a seekable file for the input: paths as they are, bytes in a private temp file (removed afterwards).
+ * Compressed containers such as mp4 with the moov atom at the end cannot be demuxed from a pipe.
+ */
+async function withInputFile<R>(input: VideoInput, fn: (path: string) => Promise<R>): Promise<R> {
+  if (typeof input === 'string') return fn(input);
+  if (input.byteLength === 0) throw inputError('video is empty (0 bytes)');
+  const dir = await mkdtemp(join(tmpdir(), 'vidserve-'));
+  try {
+    const path = join(dir, 'input');
+    await writeFile(path, input, { mode: 0o600 });
+    return await fn(path);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+// Containers whose demuxer knows the stream's frame count (AVStream.nb_frames), which cv2 reports as-is.
+// For the others cv2 estimates floor(duration * fps + 0.5).
+const INDEXED_FORMATS = /^(mov|avi)\b/;
+
+function parseClock(s: string): number {
+  const m = /^(\d+):(\d+):(\d+(?:\.\d+)?)$/.exec(s);
+  return m ? Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]) : NaN;
+}
+
+function parseRate(s: string | undefined): number {
+  if (!s) return NaN;
+  return s.endsWith('k') ? Number(s.slice(0, -1)) * 1000 : Number(s);
+}
+
+/** Turns an ffmpeg failure on the input into a user-facing error. */
+function inputFailure(what: string, stderr: string): Error {
+  const tail = stderrTail(stderr);
+  if (/No such file or directory/.test(stderr)) return inputError(`${what}: file not found`);
+  if (/Permission denied/.test(stderr)) return inputError(`${what}: permission denied`);
+  if (/matches no streams|does not contain any stream/.test(stderr)) return inputError(`${what} has no video stream`);
+  if (/moov atom not found/.test(stderr))
+    return inputError(`${what} is not a readable video (truncated mp4/mov: index 'moov' missing)`);
+  if (/Invalid data found when processing input|could not find codec parameters|Unknown input format/i.test(stderr))
+    return inputError(`${what} is not a video (ffmpeg: ${tail})`);
+  return inputError(`${what} could not be decoded (ffmpeg: ${tail})`);
+}
+
+/** Truncated streams: ffmpeg's demuxers report reading past the end of the data. */
+function truncation(stderr: string): string | undefined {
+  const m = /(stream \d+, offset 0x[0-9a-f]+: partial file|Truncating packet[^\n]*|File ended prematurely[^\n]*|Packet corrupt[^\n]*|End of file[^\n]*)/i.exec(
+    stderr,
+  );
+  return m?.[1];
+}
+
+function parseReport(stderr: string, what: string): ProbeReport {
+  const lines = stderr.split(/\r?\n/);
+  const inputLine = lines.find((l) => l.startsWith('Input #0, '));
+  if (!inputLine) throw inputFailure(what, stderr);
+  const format = /^Input #0, (.*), from /.exec(inputLine)?.[1] ?? '';
+  const durText = /Duration: ([\d:.]+)/.exec(stderr)?.[1];
+  const durationSec = durText ? parseClock(durText) : undefined;
+
+  // The first video stream that is not cover art (matches ffmpeg's `-map 0:V:0`).
+  const streamIdx = lines.findIndex((l) => /^\s*Stream #0:\d+.*: Video: /.test(l) && !/\(attached pic\)/.test(l));
+  if (streamIdx < 0) throw inputError(`${what} has no video stream`);
+  const streamLine = lines[streamIdx]!;
+  const spec = streamLine.slice(streamLine.indexOf(': Video: ') + 9);
+  const codec = /^(\S+)/.exec(spec)?.[1] ?? 'unknown';
+  const size = /, (\d+)x(\d+)(?=[ ,\[]|$)/.exec(spec);
+  if (!size) throw inputError(`${what}: video stream has no frame size (ffmpeg: ${streamLine.trim()})`);
+  let width = Number(size[1]);
+  let height = Number(size[2]);
+  // cv2 reports r_frame_rate (ffmpeg's "tbr"), falling back to the average rate.
+  const tbr = parseRate(/([\d.]+k?) tbr/.exec(spec)?.[1]);
+  const avg = parseRate(/([\d.]+k?) fps/.exec(spec)?.[1]);
+  const fps = Number.isFinite(tbr) && tbr > 0 ? tbr : Number.isFinite(avg) ? avg : 0;
+
+  // Stream metadata and side data follow the stream line, indented deeper, until the next stream/output.
+  let rotation = 0;
+  let rotateTag: number | undefined;
+  for (let i = streamIdx + 1; i < lines.length; i++) {
+    const l = lines[i]!;
+    if (/^\s*Stream #|^Output #|^Stream mapping/.test(l)) break;
+    const dm = /displaymatrix: rotation of (-?[\d.]+) degrees/.exec(l);
+    if (dm) rotation = (((-Math.round(Number(dm[1]))) % 360) + 360) % 360;
+    const rt = /^\s*rotate\s*:\s*(-?\d+)/.exec(l);
+    if (rt) rotateTag = ((Number(rt[1]) % 360) + 360) % 360;
+  }
+  if (rotation === 0 && rotateTag !== undefined) rotation = rotateTag;
+  // ffmpeg (and cv2) only auto-rotate by multiples of 90 degrees.
+  if (rotation % 90 !== 0) rotation = 0;
+  if (rotation === 90 || rotation === 270) [width, height] = [height, width];
+
+  const frameStats = [...stderr.matchAll(/frame=\s*(\d+)/g)];
+  const packets = frameStats.length ? Number(frameStats[frameStats.length - 1]![1]) : 0;
+
+  let frames = packets;
+  if (!INDEXED_FORMATS.test(format) && durationSec !== undefined && Number.isFinite(durationSec) && fps > 0) {
+    frames = Math.floor(durationSec * fps + 0.5);
+  }
+  return { frames, width, height, fps, rotation, codec, format, packets, durationSec };
+}
+
+async function probeFile(path: string, what: string): Promise<ProbeReport> {
+  // Stream copy into the null muxer: demuxes the whole file (counting packets) without decoding.
+  const run = await runFfmpeg(['-i', path, '-map', '0:V:0', '-c', 'copy', '-f', 'null', '-']);
+  if (run.code !== 0) throw inputFailure(what, run.stderr);
+  const report = parseReport(run.stderr, what);
+  if (report.packets === 0) throw inputError(`${what} has no video frames`);
+  return report;
+}
+
+/** Frame count (as cv2 reports it), size, fps, rotation and codec of the first video stream. */
+export async function probeVideo(input: VideoInput): Promise<VideoInfo> {
+  return withInputFile(input, async (path) => {
+    const { frames, width, height, fps, rotation, codec } = await probeFile(path, describe(input));
+    return { frames, width, height, fps, rotation, codec };
+  });
+}
+
+interface DecodeResult {
+  /** Frames the decoder produced (at most the cap). */
+  decoded: number;
+  width: number;
+  height: number;
+  stderr: string;
+}
+
+/**
+ * Decodes the first video stream to rgb24 through a pipe. With `select`, only those frame numbers (ascending) are
+ * converted and piped; a second null output still counts every decoded frame. `onFrame` gets each piped frame with
+ * its frame number; the buffer is reused, so copy what you keep.
+ */
+async function runDecode(
+  path: string,
+  what: string,
+  cap: number,
+  select: readonly number[] | undefined,
+  onFrame: (index: number, rgb: Uint8Array, width: number, height: number) => void,
+): Promise<DecodeResult> {
+  const capArgs = ['-frames:v', String(cap)];
+  const rgbOut = (filter: string[]): string[] => [
+    '-map', '0:V:0', ...capArgs, ...filter, '-vsync', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
+  ];
+  let args: string[];
+  if (select) {
+    const expr = select.length ? select.map((n) => `eq(n\\,${n})`).join('+') : '0';
+    // The counting output comes first so that ffmpeg's "frame=" statistics report it.
+    args = ['-i', path, '-map', '0:V:0', ...capArgs, '-vsync', 'passthrough', '-f', 'null', '-'];
+    args.push(...rgbOut(['-vf', `select=${expr}`]));
+  } else {
+    args = ['-i', path, ...rgbOut([])];
+  }
+  const child = spawnFfmpeg(args);
+  const exited = waitForExit(child, false);
+
+  let stderr = '';
+  let width = 0;
+  let height = 0;
+  let frame: Uint8Array | undefined;
+  let filled = 0;
+  let piped = 0;
+  let failure: Error | undefined;
+  const pending: Buffer[] = [];
+
+  const consume = (chunk: Uint8Array): void => {
+    let off = 0;
+    while (off < chunk.length) {
+      const n = Math.min(frame!.length - filled, chunk.length - off);
+      frame!.set(chunk.subarray(off, off + n), filled);
+      filled += n;
+      off += n;
+      if (filled === frame!.length) {
+        const index = select ? select[piped] : piped;
+        if (index === undefined) throw new Error(`ffmpeg produced more frames than selected for ${what}`);
+        onFrame(index, frame!, width, height);
+        piped++;
+        filled = 0;
+      }
+    }
+  };
+  const feed = (chunk: Buffer): void => {
+    if (failure) return;
+    try {
+      consume(chunk);
+    } catch (err) {
+      failure = err as Error;
+      child.kill('SIGKILL');
+    }
+  };
+
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString('utf8');
+    if (frame) return;
+    // The rgb24 output's frame size (after auto-rotation) is reported before any frame is written.
+    const m = /Output #\d+, rawvideo[\s\S]*?Stream #\d+:\d+[^\n]*?rgb24, (\d+)x(\d+)/.exec(stderr);
+    if (!m) return;
+    width = Number(m[1]);
+    height = Number(m[2]);
+    frame = new Uint8Array(width * height * 3);
+    for (const p of pending.splice(0)) feed(p);
+  });
+  child.stdout.on('data', (c: Buffer) => {
+    if (frame) feed(c);
+    else pending.push(c);
+  });
+
+  const run = await exited;
+  if (failure) throw failure;
+  if (run.code !== 0) throw inputFailure(what, stderr);
+  if (!frame && pending.length) throw new Error(`ffmpeg did not report the decoded frame size for ${what}`);
+  if (filled !== 0) throw new Error(`ffmpeg output for ${what} ended inside a frame`);
+  const cut = truncation(stderr);
+  if (cut) throw inputError(`${what} is truncated or corrupt (ffmpeg: ${cut.trim()})`);
+
+  let decoded = piped;
+  if (select) {
+    const stats = [...stderr.matchAll(/frame=\s*(\d+)/g)];
+    decoded = stats.length ? Number(stats[stats.length - 1]![1]) : 0;
+  }
+  return { decoded, width, height, stderr };
+}
+
+/** All frames of a video as cv2.VideoCapture + BGR->RGB gives them to the seed's client. */
+export async function decodeAllFrames(input: VideoInput): Promise<Frames> {
+  const what = describe(input);
+  return withInputFile(input, async (path) => {
+    const info = await probeFile(path, what);
+    // cv2 attempts exactly CAP_PROP_FRAME_COUNT reads; frames past that are never returned.
+    const cap = info.frames;
+    let frameBytes = info.width * info.height * 3;
+    let data = new Uint8Array(Math.min(cap, info.packets) * frameBytes);
+    const res = await runDecode(path, what, cap, undefined, (i, rgb) => {
+      if (rgb.length !== frameBytes) {
+        if (i !== 0) throw inputError(`${what}: frame size changes within the video`);
+        frameBytes = rgb.length;
+        data = new Uint8Array(Math.min(cap, info.packets) * frameBytes);
+      }
+      if ((i + 1) * frameBytes > data.length) {
+        const grown = new Uint8Array(Math.max(data.length * 2, (i + 1) * frameBytes));
+        grown.set(data);
+        data = grown;
+      }
+      data.set(rgb, i * frameBytes);
+    });
+    if (res.decoded === 0) throw inputError(`${what} has no decodable video frames`);
+    const T = res.decoded;
+    if (data.length !== T * frameBytes) data = data.slice(0, T * frameBytes);
+    return { data, T, H: res.height, W: res.width };
+  });
+}
+
+/**
+ * Decodes once and keeps only the frames `pick` selects, in pick order (repeats allowed): memory is O(picked frames).
+ * `pick` gets the number of frames the seed's client would have decoded (cv2's count, minus unreadable frames), so
+ * the picked frames equal `decodeAllFrames` followed by indexing.
+ */
+export async function decodeSampledFrames(input: VideoInput, pick: (frameCount: number) => number[]): Promise<Frames> {
+  const what = describe(input);
+  return withInputFile(input, async (path) => {
+    const info = await probeFile(path, what);
+    const cap = info.frames;
+    // First guess of the readable frame count; confirmed (or corrected) by the decoder's own count.
+    let count = Math.min(cap, info.packets);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const indices = pickChecked(pick, count, what);
+      const wanted = [...new Set(indices)].sort((a, b) => a - b);
+      const kept = new Map<number, Uint8Array>();
+      let W = 0;
+      let H = 0;
+      const res = await runDecode(path, what, cap, wanted, (i, rgb, w, h) => {
+        kept.set(i, rgb.slice());
+        W = w;
+        H = h;
+      });
+      if (res.decoded === 0) throw inputError(`${what} has no decodable video frames`);
+      if (res.decoded !== count) {
+        // The decoder disagreed with the container's count: pick again for the true count.
+        count = res.decoded;
+        const again = pickChecked(pick, count, what);
+        if (!again.every((i) => kept.has(i))) continue;
+        return assemble(again, kept, W, H);
+      }
+      return assemble(indices, kept, W, H);
+    }
+    throw new Error(`${what}: decoded frame count is unstable across runs`);
+  });
+}
+
+function pickChecked(pick: (n: number) => number[], count: number, what: string): number[] {
+  const indices = pick(count);
+  for (const i of indices) {
+    if (!Number.isInteger(i) || i < 0 || i >= count)
+      throw inputError(`${what}: frame index ${i} out of range for ${count} frames`);
+  }
+  return indices;
+}
+
+function assemble(indices: readonly number[], kept: Map<number, Uint8Array>, W: number, H: number): Frames {
+  const frameBytes = W * H * 3;
+  const data = new Uint8Array(indices.length * frameBytes);
+  indices.forEach((idx, t) => {
+    const f = kept.get(idx);
+    if (!f) throw new Error(`frame ${idx} was selected but not decoded`);
+    data.set(f, t * frameBytes);
+  });
+  return { data, T: indices.length, H, W };
+}
