@@ -1,4 +1,277 @@
+// `vidserve demo`: from a fresh clone to printed predictions in one command. Builds (once) a PP-TSM model with
+// synthetic weights, converts it to a serving dir, starts `vidserve serve` as a real child process, sends one video
+// over HTTP and gRPC in both input modes, prints the four answers with their latency, and stops the server.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { VideoClient, type TransportKind } from '../client/client.ts';
+import type { PredictMode } from '../client/payload.ts';
+import { runFfmpeg, stderrTail } from '../video/ffmpeg.ts';
 
-// Placeholder until this command lands in this session.
-export function register(_program: Command): void {}
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CLI = path.join(REPO_ROOT, 'bin', 'vidserve.js');
+
+/** The demo's model cache, laid out as the seed's deploy/python_serving directory (gitignored). */
+export const DEMO_DIRS = {
+  root: path.join(REPO_ROOT, 'models'),
+  inference: path.join(REPO_ROOT, 'models', 'ppTSM'),
+  server: path.join(REPO_ROOT, 'models', 'ppTSM_serving_server'),
+  client: path.join(REPO_ROOT, 'models', 'ppTSM_serving_client'),
+};
+
+/** Runs `vidserve <args>` to completion with its output shown; rejects with the command line on failure. */
+export function runCli(args: string[], opts: { cwd?: string; quiet?: boolean } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const collect = (c: Buffer, stream: NodeJS.WriteStream): void => {
+      out += c.toString('utf8');
+      if (!opts.quiet) stream.write(c);
+    };
+    child.stdout.on('data', (c: Buffer) => collect(c, process.stdout));
+    child.stderr.on('data', (c: Buffer) => collect(c, process.stderr));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (code === 0) resolve(out);
+      else reject(new Error(`\`vidserve ${args.join(' ')}\` failed (${signal ?? `exit ${code}`})${opts.quiet ? `: ${lastLines(out, 5)}` : ''}`));
+    });
+  });
+}
+
+function lastLines(text: string, n: number): string {
+  return text.trim().split('\n').slice(-n).join('\n');
+}
+
+/** A port that was free a moment ago (the server binds it right after; a clash fails its start loudly). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+export interface ServerProcess {
+  httpPort: number;
+  rpcPort: number;
+  child: ChildProcess;
+  /** Everything the server printed so far. */
+  output(): string;
+  /** SIGTERM, then wait for exit; resolves with the exit code (SIGKILL after graceMs). */
+  stop(graceMs?: number): Promise<number | null>;
+}
+
+export interface StartServerOptions {
+  /** `-n`: PPTSM or PPTSN. */
+  name: string;
+  /** `-c`: the pipeline YAML. */
+  config: string;
+  /** Working directory: the config's relative model_config and PipelineServingLogs/ resolve against it. */
+  cwd: string;
+  extraArgs?: string[];
+  /** Give up waiting for both ports after this long (the server warms the model up first). */
+  readyTimeoutMs?: number;
+  /** Echo the server's output lines, prefixed. */
+  echo?: (line: string) => void;
+}
+
+/** Starts `vidserve serve` as a child process on free ports and waits until both ports accept connections. */
+export async function startServer(o: StartServerOptions): Promise<ServerProcess> {
+  const httpPort = await freePort();
+  let rpcPort = await freePort();
+  while (rpcPort === httpPort) rpcPort = await freePort();
+  const args = [CLI, 'serve', '-n', o.name, '-c', o.config, '--http_port', String(httpPort), '--rpc_port', String(rpcPort), ...(o.extraArgs ?? [])];
+  const child = spawn(process.execPath, args, { cwd: o.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let pending = '';
+  const onData = (c: Buffer): void => {
+    const text = c.toString('utf8');
+    out += text;
+    if (o.echo) {
+      pending += text;
+      const lines = pending.split('\n');
+      pending = lines.pop()!;
+      for (const l of lines) o.echo(l);
+    }
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  const exitPromise = new Promise<number | null>((resolve) => {
+    child.on('exit', (code, signal) => {
+      exited = { code, signal };
+      resolve(code);
+    });
+  });
+  const server: ServerProcess = {
+    httpPort,
+    rpcPort,
+    child,
+    output: () => out,
+    async stop(graceMs = 20_000) {
+      if (!exited) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+        await exitPromise;
+        clearTimeout(timer);
+      }
+      return exited!.code;
+    },
+  };
+  const deadline = Date.now() + (o.readyTimeoutMs ?? 180_000);
+  for (;;) {
+    if (exited) {
+      throw new Error(`\`vidserve ${args.slice(1).join(' ')}\` exited (${exited.signal ?? `code ${exited.code}`}) before serving:\n${lastLines(out, 15)}`);
+    }
+    if ((await canConnect(httpPort)) && (await canConnect(rpcPort))) return server;
+    if (Date.now() > deadline) {
+      await server.stop(2000);
+      throw new Error(`the server did not open ports ${httpPort}/${rpcPort} within ${o.readyTimeoutMs ?? 180_000} ms:\n${lastLines(out, 15)}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Renders a short moving test pattern (ffmpeg's testsrc) as an mp4: the demo needs no downloaded video. */
+export async function renderTestClip(file: string, seconds = 2): Promise<void> {
+  const run = await runFfmpeg([
+    '-y', '-f', 'lavfi', '-i', `testsrc=duration=${seconds}:size=320x240:rate=25`,
+    '-c:v', 'mpeg4', '-q:v', '4', '-pix_fmt', 'yuv420p', file,
+  ]);
+  if (run.code !== 0) throw new Error(`ffmpeg could not render the demo clip: ${stderrTail(run.stderr)}`);
+}
+
+/** The synthetic-weight PP-TSM inference model and its serving dir, built once and cached under models/. */
+export async function ensureDemoModel(log: (s: string) => void): Promise<void> {
+  const pdmodel = existsSync(DEMO_DIRS.inference) ? readdirSync(DEMO_DIRS.inference).find((f) => f.endsWith('.pdmodel')) : undefined;
+  const hasParams = pdmodel !== undefined && existsSync(path.join(DEMO_DIRS.inference, pdmodel.replace(/\.pdmodel$/, '.pdiparams')));
+  if (!hasParams) {
+    log(`Building a PP-TSM model with synthetic weights in ${rel(DEMO_DIRS.inference)} (once) ...`);
+    await runCli(['make-model', 'pptsm', '--out', DEMO_DIRS.inference]);
+  } else log(`Using the cached synthetic-weight model in ${rel(DEMO_DIRS.inference)}.`);
+  const conf = path.join(DEMO_DIRS.server, 'serving_server_conf.prototxt');
+  if (!existsSync(conf) || !hasParams) {
+    const model = readdirSync(DEMO_DIRS.inference).find((f) => f.endsWith('.pdmodel'));
+    if (!model) throw new Error(`make-model wrote no .pdmodel file into ${DEMO_DIRS.inference}`);
+    log(`Converting it into the serving dir ${rel(DEMO_DIRS.server)} ...`);
+    await runCli([
+      'convert', '--dirname', DEMO_DIRS.inference,
+      '--model_filename', model, '--params_filename', model.replace(/\.pdmodel$/, '.pdiparams'),
+      '--serving_server', DEMO_DIRS.server, '--serving_client', DEMO_DIRS.client,
+      '--fetch_alias', 'outputs',
+    ]);
+  } else log(`Using the cached serving dir ${rel(DEMO_DIRS.server)}.`);
+}
+
+function rel(p: string): string {
+  return path.relative(process.cwd(), p) || '.';
+}
+
+interface DemoFlags {
+  input_file?: string;
+  keep?: boolean;
+}
+
+async function runDemo(flags: DemoFlags): Promise<number> {
+  const log = (s: string): void => console.log(s);
+  const tmp = await mkdtemp(path.join(tmpdir(), 'vidserve-demo-'));
+  let server: ServerProcess | undefined;
+  let failed = false;
+  const stopOnSignal = (): void => {
+    void server?.stop(2000).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', stopOnSignal);
+  try {
+    log('vidserve demo: PP-TSM served from Node, queried over HTTP and gRPC.\n');
+    await ensureDemoModel(log);
+
+    let video = flags.input_file;
+    if (video) {
+      if (!existsSync(video)) throw new Error(`${video}: no such file`);
+    } else {
+      video = path.join(tmp, 'testsrc.mp4');
+      await renderTestClip(video);
+      log(`Rendered a 2 s 320x240 test-pattern clip with ffmpeg: ${flags.keep ? video : 'testsrc.mp4 (temporary)'}`);
+    }
+
+    const config = path.join(REPO_ROOT, 'configs', 'PP-TSM.yaml');
+    log(`Starting: vidserve serve -n PPTSM -c configs/PP-TSM.yaml (in ${rel(DEMO_DIRS.root)}/, free ports) ...`);
+    const t0 = performance.now();
+    server = await startServer({ name: 'PPTSM', config, cwd: DEMO_DIRS.root });
+    log(`Server up in ${((performance.now() - t0) / 1000).toFixed(1)} s: HTTP on ${server.httpPort}, gRPC on ${server.rpcPort}; logs in ${rel(path.join(DEMO_DIRS.root, 'PipelineServingLogs'))}/\n`);
+
+    log(`Predictions for ${flags.input_file ?? 'the test clip'}:`);
+    const runs: [TransportKind, PredictMode][] = [['http', 'frames'], ['http', 'video'], ['grpc', 'frames'], ['grpc', 'video']];
+    for (const [transport, mode] of runs) {
+      const client = new VideoClient({ transport, port: transport === 'http' ? server.httpPort : server.rpcPort });
+      const what = `${transport === 'http' ? 'HTTP' : 'gRPC'} ${mode.padEnd(6)}`;
+      try {
+        const r = await client.predict(video, { mode });
+        log(`  ${what}  label=${r.label}  prob=${r.prob}  (${Math.round(r.latencyMs)} ms)`);
+      } catch (e) {
+        failed = true;
+        console.error(`  ${what}  FAILED: ${(e as Error).message}`);
+      } finally {
+        client.close();
+      }
+    }
+
+    const code = await server.stop();
+    server = undefined;
+    if (code !== 0) {
+      failed = true;
+      console.error(`The server exited with code ${code} on SIGTERM (expected 0).`);
+    } else log('\nServer stopped.');
+
+    log(`
+NOTE: these weights are SYNTHETIC (seeded random numbers), so the labels above are meaningless (and are class
+indices: the demo has no label list). Real predictions need PaddleVideo's trained PP-TSM model (ppTSM.zip from the
+seed's serving guide). With ppTSM.zip and PaddleVideo's Kinetics-400_label_list.txt in this directory:
+
+  unzip ppTSM.zip -d inference
+  npx vidserve convert --dirname inference/ppTSM --model_filename ppTSM.pdmodel --params_filename ppTSM.pdiparams --serving_server ppTSM_serving_server --serving_client ppTSM_serving_client --fetch_alias outputs --label_list Kinetics-400_label_list.txt
+  npx vidserve serve -n PPTSM -c configs/PP-TSM.yaml
+`);
+  } catch (e) {
+    failed = true;
+    console.error(`vidserve demo: ${(e as Error).message}`);
+  } finally {
+    process.removeListener('SIGINT', stopOnSignal);
+    if (server) await server.stop(2000);
+    if (!flags.keep) await rm(tmp, { recursive: true, force: true });
+    else log(`Kept ${tmp}`);
+  }
+  if (failed) console.error('vidserve demo: FAILED (see above).');
+  return failed ? 1 : 0;
+}
+
+export function register(program: Command): void {
+  program
+    .command('demo')
+    .description('build a synthetic-weight PP-TSM model (once), serve it, and query it over HTTP and gRPC in both input modes')
+    .option('-i, --input_file <video>', 'the video to send (default: a 2 s test pattern rendered with ffmpeg)')
+    .option('--keep', 'keep the temporary directory (rendered clip)')
+    .action(async (flags: DemoFlags) => {
+      process.exitCode = await runDemo(flags);
+    });
+}

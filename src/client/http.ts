@@ -1,0 +1,119 @@
+// HTTP transport: POST /{op}/prediction with the pipeline JSON body, over Node's own http module.
+// node:http never consults http_proxy/HTTPS_PROXY, so a proxy in the environment cannot swallow localhost requests
+// (the seed's FAQ Q1: "no result is returned ... unset http_proxy").
+import http from 'node:http';
+import type { PipelineRequest, PipelineResponse } from '../protocol/types.ts';
+import { predictionPath } from '../protocol/types.ts';
+import { TransportError } from './errors.ts';
+import { describeNetError } from './neterr.ts';
+
+export interface HttpAnswer {
+  response: PipelineResponse;
+  /** The body text as received, for printing it exactly as the seed does (Python keeps ints and floats apart). */
+  body: string;
+}
+
+export class HttpTransport {
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+  readonly endpoint: string;
+  private readonly path: string;
+
+  constructor(
+    private readonly host: string,
+    private readonly port: number,
+    private readonly timeoutMs: number,
+    opName: string,
+  ) {
+    this.path = predictionPath(opName);
+    this.endpoint = `http://${host.includes(':') ? `[${host}]` : host}:${port}${this.path}`;
+  }
+
+  /** Sends one request. Big `value` strings are written as they are, without a second JSON-escaped copy. */
+  infer(req: PipelineRequest): Promise<HttpAnswer> {
+    const body = encodeBody(req);
+    const length = body.reduce((n, b) => n + Buffer.byteLength(b), 0);
+    return new Promise<HttpAnswer>((resolve, reject) => {
+      const r = http.request(
+        {
+          host: this.host,
+          port: this.port,
+          path: this.path,
+          method: 'POST',
+          agent: this.agent,
+          headers: { 'content-type': 'application/json', 'content-length': length },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', (e) => reject(this.netError(e)));
+          res.on('end', () => {
+            clearTimeout(timer);
+            const text = Buffer.concat(chunks).toString('utf8');
+            const response = asPipelineResponse(text);
+            if (response) resolve({ response, body: text });
+            else {
+              const status = res.statusCode ?? 0;
+              const snippet = text.length > 200 ? text.slice(0, 197) + '...' : text;
+              reject(
+                new TransportError('HTTP_STATUS', `HTTP ${status} from ${this.endpoint} without a pipeline answer: ${snippet || '(empty body)'}`, this.endpoint, {
+                  httpStatus: status,
+                }),
+              );
+            }
+          });
+        },
+      );
+      const timer = setTimeout(() => {
+        r.destroy(new TransportError('TIMEOUT', `no answer from ${this.endpoint} within ${this.timeoutMs} ms`, this.endpoint));
+      }, this.timeoutMs);
+      r.on('error', (e) => {
+        clearTimeout(timer);
+        reject(e instanceof TransportError ? e : this.netError(e));
+      });
+      for (const piece of body) r.write(piece);
+      r.end();
+    });
+  }
+
+  private netError(e: Error): TransportError {
+    return describeNetError(e, this.endpoint, 'vidserve serve (HTTP port)');
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+/** The JSON body in pieces; values are JSON-escaped one by one (base64 needs no escaping, so it is not copied). */
+function encodeBody(req: PipelineRequest): string[] {
+  const pieces: string[] = ['{"key":', JSON.stringify(req.key), ',"value":['];
+  req.value.forEach((v, i) => {
+    if (i > 0) pieces.push(',');
+    pieces.push(/^[A-Za-z0-9+/=]*$/.test(v) ? `"${v}"` : JSON.stringify(v));
+  });
+  pieces.push(']');
+  for (const [k, v] of Object.entries(req)) {
+    if (k !== 'key' && k !== 'value' && v !== undefined) pieces.push(`,${JSON.stringify(k)}:${JSON.stringify(v)}`);
+  }
+  pieces.push('}');
+  return pieces;
+}
+
+/** A body that is a pipeline Response (err_no present), else undefined. */
+function asPipelineResponse(text: string): PipelineResponse | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null || typeof (v as { err_no?: unknown }).err_no !== 'number') return undefined;
+  const o = v as Partial<PipelineResponse>;
+  return {
+    err_no: o.err_no!,
+    err_msg: typeof o.err_msg === 'string' ? o.err_msg : '',
+    key: Array.isArray(o.key) ? o.key.map(String) : [],
+    value: Array.isArray(o.value) ? o.value.map(String) : [],
+    tensors: Array.isArray(o.tensors) ? o.tensors : [],
+  };
+}

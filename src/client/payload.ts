@@ -1,0 +1,105 @@
+// Builds the pipeline request for one video, in either of the two input forms the server accepts:
+//   frames: the seed's protocol — every frame decoded here, RGB uint8 [T,H,W,3], base64, plus "(T, H, W, 3)";
+//   video:  the compressed file as base64 (far smaller; the server decodes only the frames it samples).
+import { readFile, stat } from 'node:fs/promises';
+import type { PipelineRequest } from '../protocol/types.ts';
+import { InputError } from './errors.ts';
+
+export type PredictMode = 'frames' | 'video';
+
+/** Frames already decoded by the caller: RGB uint8, [T, H, W, 3] row-major. */
+export interface DecodedFrames {
+  data: Uint8Array;
+  T: number;
+  H: number;
+  W: number;
+}
+
+/** A path to a video file, the bytes of one, or frames decoded already (frames mode only). */
+export type VideoInput = string | Uint8Array | DecodedFrames;
+
+export interface PayloadOptions {
+  mode: PredictMode;
+  topk?: number;
+  logid?: number;
+}
+
+function isDecoded(x: VideoInput): x is DecodedFrames {
+  return typeof x === 'object' && !(x instanceof Uint8Array) && 'data' in x;
+}
+
+function base64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+}
+
+/** Reads a video file's bytes, with one clear message for a missing path, a directory or an unreadable file. */
+export async function readVideoFile(file: string): Promise<Buffer> {
+  let st;
+  try {
+    st = await stat(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new InputError('ENOENT', `${file}: no such file`, file, { cause: e });
+    throw new InputError('UNREADABLE', `${file}: cannot read (${(e as Error).message})`, file, { cause: e });
+  }
+  if (!st.isFile()) throw new InputError('NOT_A_FILE', `${file}: not a regular file`, file);
+  if (st.size === 0) throw new InputError('NOT_A_VIDEO', `${file}: empty file, not a video`, file);
+  try {
+    return await readFile(file);
+  } catch (e) {
+    throw new InputError('UNREADABLE', `${file}: cannot read (${(e as Error).message})`, file, { cause: e });
+  }
+}
+
+/** Decodes every frame (RGB [T,H,W,3]); input ffmpeg cannot read is NOT_A_VIDEO. */
+async function decodeInput(input: string | Uint8Array): Promise<DecodedFrames> {
+  // A path gets the existence/emptiness checks (clear messages) before ffmpeg sees it.
+  if (typeof input === 'string') await readVideoFile(input);
+  const label = typeof input === 'string' ? input : `video buffer (${input.byteLength} bytes)`;
+  const { decodeAllFrames } = await import('../video/decode.ts');
+  let frames: DecodedFrames;
+  try {
+    frames = await decodeAllFrames(input);
+  } catch (e) {
+    const why = oneLine((e as Error).message);
+    const msg = why.includes(typeof input === 'string' ? input : 'bytes') ? why : `${label}: cannot decode as a video (${why})`;
+    throw new InputError('NOT_A_VIDEO', msg, label, { cause: e });
+  }
+  if (frames.T === 0) throw new InputError('NOT_A_VIDEO', `${label}: no video frames decoded`, label);
+  return frames;
+}
+
+function oneLine(s: string): string {
+  const line = s.split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? s;
+  return line.length > 200 ? line.slice(0, 197) + '...' : line;
+}
+
+/** The key/value request for one video. */
+export async function buildRequest(input: VideoInput, opts: PayloadOptions): Promise<PipelineRequest> {
+  const key: string[] = [];
+  const value: string[] = [];
+  if (opts.mode === 'frames') {
+    const f = isDecoded(input) ? input : await decodeInput(input);
+    if (f.data.byteLength !== f.T * f.H * f.W * 3) {
+      throw new InputError('BAD_INPUT', `decoded frames hold ${f.data.byteLength} bytes, not T*H*W*3 = ${f.T * f.H * f.W * 3}`);
+    }
+    key.push('frames', 'frames_shape');
+    value.push(base64(f.data), `(${f.T}, ${f.H}, ${f.W}, 3)`);
+  } else if (opts.mode === 'video') {
+    if (isDecoded(input)) throw new InputError('BAD_INPUT', "mode 'video' sends the compressed file: give a path or its bytes, not decoded frames");
+    const bytes = typeof input === 'string' ? await readVideoFile(input) : input;
+    if (bytes.byteLength === 0) throw new InputError('NOT_A_VIDEO', 'empty video buffer');
+    key.push('video');
+    value.push(base64(bytes));
+  } else {
+    throw new InputError('BAD_INPUT', `unknown mode '${String(opts.mode)}' (expected 'frames' or 'video')`);
+  }
+  if (opts.topk !== undefined) {
+    if (!Number.isInteger(opts.topk) || opts.topk < 1) throw new InputError('BAD_INPUT', `topk must be a positive integer, got ${opts.topk}`);
+    key.push('topk');
+    value.push(String(opts.topk));
+  }
+  const req: PipelineRequest = { key, value };
+  if (opts.logid !== undefined) req.logid = opts.logid;
+  return req;
+}
