@@ -1,0 +1,106 @@
+// The one module that talks to onnxruntime-node: session options, execution provider choice, tensor conversion.
+import * as ort from 'onnxruntime-node';
+import type { Tensor, TensorData } from '../tensor.ts';
+
+export interface SessionOptions {
+  intraOpThreads?: number;
+  interOpThreads?: number;
+  graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  device?: 'cpu' | 'gpu';
+  deviceId?: number;
+  /** With device 'gpu': fail instead of falling back to the CPU when CUDA is unavailable. */
+  strictDevice?: boolean;
+  onWarning?: (msg: string) => void;
+}
+
+export interface ModelSession {
+  inputNames: string[];
+  outputNames: string[];
+  provider: 'cpu' | 'cuda';
+  run(feeds: Record<string, Tensor>, fetch?: string[]): Promise<Record<string, Tensor>>;
+  release(): Promise<void>;
+}
+
+type OrtType = ort.Tensor.Type;
+
+function ortType(data: TensorData): OrtType {
+  if (data instanceof Float32Array) return 'float32';
+  if (data instanceof Float64Array) return 'float64';
+  if (data instanceof Int32Array) return 'int32';
+  if (data instanceof BigInt64Array) return 'int64';
+  if (data instanceof Uint8Array) return 'uint8';
+  if (data instanceof Int8Array) return 'int8';
+  if (data instanceof Int16Array) return 'int16';
+  throw new Error('unsupported tensor data type');
+}
+
+function fromOrt(name: string, t: ort.Tensor): Tensor {
+  const d = t.data;
+  if (
+    d instanceof Float32Array ||
+    d instanceof Float64Array ||
+    d instanceof Int32Array ||
+    d instanceof BigInt64Array ||
+    d instanceof Uint8Array ||
+    d instanceof Int8Array ||
+    d instanceof Int16Array
+  ) {
+    return { data: d, dims: [...t.dims] };
+  }
+  throw new Error(`output ${name} has element type ${t.type}, which vidserve does not handle`);
+}
+
+function baseOptions(opts: SessionOptions): ort.InferenceSession.SessionOptions {
+  const o: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: opts.graphOptimization ?? 'all' };
+  if (opts.intraOpThreads !== undefined) o.intraOpNumThreads = opts.intraOpThreads;
+  if (opts.interOpThreads !== undefined) {
+    o.interOpNumThreads = opts.interOpThreads;
+    o.executionMode = opts.interOpThreads > 1 ? 'parallel' : 'sequential';
+  }
+  return o;
+}
+
+async function open(model: Uint8Array | string, o: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+  return typeof model === 'string' ? ort.InferenceSession.create(model, o) : ort.InferenceSession.create(model, o);
+}
+
+/** Load an ONNX model (bytes or file path) on the requested device. */
+export async function createSession(model: Uint8Array | string, opts: SessionOptions = {}): Promise<ModelSession> {
+  const base = baseOptions(opts);
+  let session: ort.InferenceSession | undefined;
+  let provider: 'cpu' | 'cuda' = 'cpu';
+  if (opts.device === 'gpu') {
+    const cuda = ort.listSupportedBackends().find((b) => b.name === 'cuda');
+    let reason = 'this onnxruntime-node build has no CUDA execution provider';
+    if (cuda) {
+      try {
+        session = await open(model, { ...base, executionProviders: [{ name: 'cuda', deviceId: opts.deviceId ?? 0 }] });
+        provider = 'cuda';
+      } catch (e) {
+        reason = `the CUDA execution provider failed to start: ${(e as Error).message}`;
+      }
+    }
+    if (!session) {
+      if (opts.strictDevice) throw new Error(`GPU requested but unavailable: ${reason}`);
+      opts.onWarning?.(`GPU requested but unavailable (${reason}); running on the CPU`);
+    }
+  }
+  session ??= await open(model, { ...base, executionProviders: ['cpu'] });
+  const s = session;
+  return {
+    inputNames: [...s.inputNames],
+    outputNames: [...s.outputNames],
+    provider,
+    async run(feeds, fetch) {
+      const inputs: Record<string, ort.Tensor> = {};
+      for (const [name, t] of Object.entries(feeds)) inputs[name] = new ort.Tensor(ortType(t.data), t.data, t.dims);
+      const results = fetch ? await s.run(inputs, fetch) : await s.run(inputs);
+      const out: Record<string, Tensor> = {};
+      for (const [name, v] of Object.entries(results)) out[name] = fromOrt(name, v as ort.Tensor);
+      return out;
+    },
+    async release() {
+      await s.release();
+    },
+  };
+}
