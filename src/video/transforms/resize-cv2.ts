@@ -1,0 +1,156 @@
+// OpenCV 4.x cv2.resize(img, (w, h), interpolation=cv2.INTER_LINEAR) for 8-bit 3-channel images
+// (modules/imgproc/src/resize.cpp): 11-bit fixed-point weights computed from float32 offsets, an int32 horizontal pass,
+// and a vertical pass whose SIMD part (128-bit universal intrinsics, as in x86-64 builds) rounds differently from the
+// scalar tail. An exact 2x downscale in both directions takes OpenCV's INTER_AREA fast path instead.
+import { rgbImage, type RgbImage } from './image.ts';
+
+const COEF_BITS = 11;
+const COEF_SCALE = 1 << COEF_BITS;
+const CN = 3;
+/** Lanes of v_uint8 for CV_SIMD128. */
+const U8_LANES = 16;
+
+const f32 = Math.fround;
+
+/** cvRound: round half to even (the SSE conversion OpenCV uses). */
+function cvRound(v: number): number {
+  const r = Math.round(v);
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+function saturateShort(v: number): number {
+  const r = cvRound(v);
+  return r < -32768 ? -32768 : r > 32767 ? 32767 : r;
+}
+
+/** Source index and the two fixed-point weights for each destination coordinate. */
+interface AxisTable {
+  ofs: Int32Array;
+  w0: Int32Array;
+  w1: Int32Array;
+}
+
+function axisTable(srcSize: number, dstSize: number, scale: number, clampEdges: boolean): AxisTable & { xmax: number } {
+  const ofs = new Int32Array(dstSize);
+  const w0 = new Int32Array(dstSize);
+  const w1 = new Int32Array(dstSize);
+  let xmax = dstSize;
+  for (let d = 0; d < dstSize; d++) {
+    let f = f32((d + 0.5) * scale - 0.5);
+    let s = Math.floor(f);
+    f = f32(f - s);
+    if (clampEdges) {
+      if (s < 0) {
+        f = 0;
+        s = 0;
+      }
+      if (s + 1 >= srcSize) {
+        xmax = Math.min(xmax, d);
+        if (s >= srcSize - 1) {
+          f = 0;
+          s = srcSize - 1;
+        }
+      }
+    }
+    ofs[d] = s;
+    w0[d] = saturateShort(f32(1 - f) * COEF_SCALE);
+    w1[d] = saturateShort(f * COEF_SCALE);
+  }
+  return { ofs, w0, w1, xmax };
+}
+
+/**
+ * Number of leading elements of a `width`-long row that VResizeLinearVec_32s8u computes with SIMD. OpenCV 4.6 finishes
+ * a row with one last, overlapping vector, so every element of rows at least one vector wide takes the SIMD rounding
+ * (checked against OpenCV 4.6 outputs 768 and 1023 elements wide, where a scalar tail would differ).
+ */
+function simdPrefix(width: number): number {
+  return width >= U8_LANES ? width : 0;
+}
+
+export function cv2ResizeLinear(img: RgbImage, dw: number, dh: number): RgbImage {
+  const { width: sw, height: sh, data: src } = img;
+  if (dw === sw && dh === sh) return rgbImage(sw, sh, src.slice());
+  const invScaleX = dw / sw;
+  const invScaleY = dh / sh;
+  const scaleX = 1 / invScaleX;
+  const scaleY = 1 / invScaleY;
+  const isAreaFast =
+    Math.abs(scaleX - cvRound(scaleX)) < Number.EPSILON && Math.abs(scaleY - cvRound(scaleY)) < Number.EPSILON;
+  if (isAreaFast && cvRound(scaleX) === 2 && cvRound(scaleY) === 2) return areaFast2x(img, dw, dh);
+
+  const xt = axisTable(sw, dw, scaleX, true);
+  const yt = axisTable(sh, dh, scaleY, false);
+  const width = dw * CN;
+
+  // Horizontal pass per source row, computed on first use (int32, weights sum to 2^11).
+  const hrows = new Int32Array(sh * width);
+  const done = new Uint8Array(sh);
+  const hresize = (row: number): number => {
+    const base = row * width;
+    if (done[row]) return base;
+    done[row] = 1;
+    const s = row * sw * CN;
+    for (let dx = 0; dx < dw; dx++) {
+      const p = s + xt.ofs[dx]! * CN;
+      const o = base + dx * CN;
+      if (dx < xt.xmax) {
+        const a0 = xt.w0[dx]!;
+        const a1 = xt.w1[dx]!;
+        hrows[o] = src[p]! * a0 + src[p + CN]! * a1;
+        hrows[o + 1] = src[p + 1]! * a0 + src[p + CN + 1]! * a1;
+        hrows[o + 2] = src[p + 2]! * a0 + src[p + CN + 2]! * a1;
+      } else {
+        hrows[o] = src[p]! * COEF_SCALE;
+        hrows[o + 1] = src[p + 1]! * COEF_SCALE;
+        hrows[o + 2] = src[p + 2]! * COEF_SCALE;
+      }
+    }
+    return base;
+  };
+
+  const out = rgbImage(dw, dh);
+  const o = out.data;
+  const simdEnd = simdPrefix(width);
+  const clipRow = (y: number): number => (y < 0 ? 0 : y >= sh ? sh - 1 : y);
+  for (let dy = 0; dy < dh; dy++) {
+    const sy = yt.ofs[dy]!;
+    const r0 = hresize(clipRow(sy));
+    const r1 = hresize(clipRow(sy + 1));
+    const b0 = yt.w0[dy]!;
+    const b1 = yt.w1[dy]!;
+    const dst = dy * width;
+    let x = 0;
+    for (; x < simdEnd; x++) {
+      // v_mul_hi(v_pack(S >> 4), b) summed, then v_rshr_pack_u<2>.
+      const v = (((hrows[r0 + x]! >> 4) * b0) >> 16) + (((hrows[r1 + x]! >> 4) * b1) >> 16);
+      const r = (v + 2) >> 2;
+      o[dst + x] = r < 0 ? 0 : r > 255 ? 255 : r;
+    }
+    for (; x < width; x++) {
+      // FixedPtCast<int, uchar, 22>
+      const r = (hrows[r0 + x]! * b0 + hrows[r1 + x]! * b1 + (1 << 21)) >> 22;
+      o[dst + x] = r < 0 ? 0 : r > 255 ? 255 : r;
+    }
+  }
+  return out;
+}
+
+/** INTER_AREA fast path for an exact 2x2 downscale: rounded mean of each 2x2 block. */
+function areaFast2x(img: RgbImage, dw: number, dh: number): RgbImage {
+  const { width: sw, data: s } = img;
+  const out = rgbImage(dw, dh);
+  const o = out.data;
+  const stride = sw * CN;
+  for (let y = 0; y < dh; y++) {
+    const r0 = 2 * y * stride;
+    const r1 = r0 + stride;
+    for (let x = 0; x < dw; x++) {
+      for (let c = 0; c < CN; c++) {
+        const i = 2 * x * CN + c;
+        o[(y * dw + x) * CN + c] = (s[r0 + i]! + s[r0 + i + CN]! + s[r1 + i]! + s[r1 + i + CN]! + 2) >> 2;
+      }
+    }
+  }
+  return out;
+}
