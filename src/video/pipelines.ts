@@ -1,0 +1,148 @@
+// Preprocessing pipelines as data: an ordered list of PaddleVideo operators with their arguments, like the
+// `PIPELINE` sections of PaddleVideo's YAML configs. PPTSM and PPTSN are get_preprocess_seq() of
+// deploy/python_serving/recognition_web_service.py. Adding a model means adding a spec, not code.
+import { inputError } from '../errors.ts';
+import type { FloatTensor, Tensor } from '../tensor.ts';
+import { decodeSampledFrames, type Frames, type VideoInput } from './decode.ts';
+import { samplerIndices, type SamplerArgs } from './sampler.ts';
+import { image2Array, normalization, type Image2ArrayArgs, type NormalizationArgs } from './transforms/array.ts';
+import { centerCrop, tenCrop, type CenterCropArgs, type TenCropArgs } from './transforms/crop.ts';
+import type { RgbImage } from './transforms/image.ts';
+import { checkScaleArgs, scaleImage, type ScaleArgs } from './transforms/scale.ts';
+
+export type OpSpec =
+  | { op: 'Sampler'; args: SamplerArgs }
+  | { op: 'Scale'; args: ScaleArgs }
+  | { op: 'CenterCrop'; args: CenterCropArgs }
+  | { op: 'TenCrop'; args: TenCropArgs }
+  | { op: 'Image2Array'; args?: Image2ArrayArgs }
+  | { op: 'Normalization'; args: NormalizationArgs };
+
+export interface PipelineSpec {
+  name: string;
+  ops: readonly OpSpec[];
+}
+
+const IMAGENET_NORM: NormalizationArgs = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+
+export const PIPELINES: Record<string, PipelineSpec> = {
+  PPTSM: {
+    name: 'PPTSM',
+    ops: [
+      { op: 'Sampler', args: { num_seg: 8, seg_len: 1, valid_mode: true } },
+      { op: 'Scale', args: { short_size: 256 } },
+      { op: 'CenterCrop', args: { target_size: 224 } },
+      { op: 'Image2Array' },
+      { op: 'Normalization', args: IMAGENET_NORM },
+    ],
+  },
+  PPTSN: {
+    name: 'PPTSN',
+    ops: [
+      { op: 'Sampler', args: { num_seg: 25, seg_len: 1, valid_mode: true, select_left: true } },
+      { op: 'Scale', args: { short_size: 256, fixed_ratio: true, do_round: true, backend: 'cv2' } },
+      { op: 'TenCrop', args: { target_size: 224 } },
+      { op: 'Image2Array' },
+      { op: 'Normalization', args: IMAGENET_NORM },
+    ],
+  },
+};
+
+/** A predefined pipeline by model name, case-insensitive. */
+export function getPipeline(name: string): PipelineSpec {
+  const key = Object.keys(PIPELINES).find((k) => k.toLowerCase() === name.toLowerCase());
+  if (!key) throw inputError(`unknown model name '${name}': known pipelines are ${Object.keys(PIPELINES).join(', ')}`);
+  return PIPELINES[key]!;
+}
+
+export interface PreprocessOptions {
+  /** 'uint8': stop before Normalization and return the crops as [T,C,H,W] uint8 (Image2Array's values). */
+  stage?: 'float32' | 'uint8';
+}
+
+/** The pipeline's Sampler arguments; every pipeline starts with exactly one Sampler. */
+export function pipelineSampler(spec: PipelineSpec): SamplerArgs {
+  const first = spec.ops[0];
+  if (!first || first.op !== 'Sampler') throw new Error(`pipeline ${spec.name}: the first operator must be Sampler`);
+  if (spec.ops.slice(1).some((o) => o.op === 'Sampler')) throw new Error(`pipeline ${spec.name}: only one Sampler allowed`);
+  return first.args;
+}
+
+/** Frame indices the pipeline's Sampler picks from a video of `framesLen` decoded frames. */
+export function sampleIndices(spec: PipelineSpec, framesLen: number): number[] {
+  return samplerIndices(pipelineSampler(spec), framesLen);
+}
+
+type Stage = { kind: 'images'; imgs: RgbImage[] } | { kind: 'uint8'; arr: Tensor<Uint8Array> } | { kind: 'float32'; arr: FloatTensor };
+
+function applyOp(spec: PipelineSpec, op: OpSpec, stage: Stage): Stage {
+  const needImages = (): RgbImage[] => {
+    if (stage.kind !== 'images') throw new Error(`pipeline ${spec.name}: ${op.op} needs images, but Image2Array came before it`);
+    return stage.imgs;
+  };
+  switch (op.op) {
+    case 'Sampler':
+      throw new Error(`pipeline ${spec.name}: Sampler must be the first operator`);
+    case 'Scale': {
+      const args = checkScaleArgs(op.args);
+      return { kind: 'images', imgs: needImages().map((img) => scaleImage(args, img)) };
+    }
+    case 'CenterCrop':
+      return { kind: 'images', imgs: centerCrop(op.args, needImages()) };
+    case 'TenCrop':
+      return { kind: 'images', imgs: tenCrop(op.args, needImages()) };
+    case 'Image2Array':
+      return { kind: 'uint8', arr: image2Array(op.args ?? {}, needImages()) };
+    case 'Normalization':
+      if (stage.kind !== 'uint8') throw new Error(`pipeline ${spec.name}: Normalization needs Image2Array's output`);
+      return { kind: 'float32', arr: normalization(op.args, stage.arr) };
+    default:
+      throw new Error(`pipeline ${spec.name}: unknown operator '${(op as { op: string }).op}'`);
+  }
+}
+
+/** Views of frames t = 0..T-1 as images (no copy). */
+function frameViews(frames: Frames, order: readonly number[]): RgbImage[] {
+  const frameBytes = frames.H * frames.W * 3;
+  if (frames.data.length !== frames.T * frameBytes)
+    throw new Error(`frames: ${frames.data.length} bytes do not hold ${frames.T}x${frames.H}x${frames.W}x3`);
+  return order.map((i) => ({ data: frames.data.subarray(i * frameBytes, (i + 1) * frameBytes), width: frames.W, height: frames.H }));
+}
+
+/** Runs the operators after the Sampler on the sampled images (in sampled order). */
+function runAfterSampler(spec: PipelineSpec, imgs: RgbImage[], opts: PreprocessOptions): Tensor<Float32Array | Uint8Array> {
+  if (imgs.length === 0) throw new Error(`pipeline ${spec.name}: Sampler picked no frames`);
+  let stage: Stage = { kind: 'images', imgs };
+  for (const op of spec.ops.slice(1)) {
+    if (op.op === 'Normalization' && opts.stage === 'uint8') break;
+    stage = applyOp(spec, op, stage);
+  }
+  if (stage.kind === 'images') throw new Error(`pipeline ${spec.name} does not end in an array (add Image2Array)`);
+  if (opts.stage === 'uint8') {
+    if (stage.kind !== 'uint8') throw new Error(`pipeline ${spec.name}: no uint8 stage before Normalization`);
+    return stage.arr;
+  }
+  if (stage.kind === 'uint8') return { data: Float32Array.from(stage.arr.data), dims: stage.arr.dims };
+  return stage.arr;
+}
+
+/** Model input (no batch axis) from decoded frames, e.g. [8,3,224,224] for PPTSM and [250,3,224,224] for PPTSN. */
+export function preprocessFrames(spec: PipelineSpec, frames: Frames, opts?: { stage?: 'float32' }): FloatTensor;
+export function preprocessFrames(spec: PipelineSpec, frames: Frames, opts: { stage: 'uint8' }): Tensor<Uint8Array>;
+export function preprocessFrames(spec: PipelineSpec, frames: Frames, opts?: PreprocessOptions): Tensor<Float32Array | Uint8Array>;
+export function preprocessFrames(spec: PipelineSpec, frames: Frames, opts: PreprocessOptions = {}): Tensor<Float32Array | Uint8Array> {
+  return runAfterSampler(spec, frameViews(frames, sampleIndices(spec, frames.T)), opts);
+}
+
+/**
+ * Server-side preprocessing of a compressed video: decodes once, keeping only the frames the Sampler picks.
+ * Equals decodeAllFrames + preprocessFrames.
+ */
+export async function preprocessVideo(spec: PipelineSpec, input: VideoInput, opts?: { stage?: 'float32' }): Promise<FloatTensor>;
+export async function preprocessVideo(spec: PipelineSpec, input: VideoInput, opts: { stage: 'uint8' }): Promise<Tensor<Uint8Array>>;
+export async function preprocessVideo(spec: PipelineSpec, input: VideoInput, opts?: PreprocessOptions): Promise<Tensor<Float32Array | Uint8Array>>;
+export async function preprocessVideo(spec: PipelineSpec, input: VideoInput, opts: PreprocessOptions = {}): Promise<Tensor<Float32Array | Uint8Array>> {
+  const sampler = pipelineSampler(spec);
+  const sampled = await decodeSampledFrames(input, (n) => samplerIndices(sampler, n));
+  return runAfterSampler(spec, frameViews(sampled, [...Array(sampled.T).keys()]), opts);
+}

@@ -1,0 +1,61 @@
+// PaddleVideo's CenterCrop and TenCrop (augmentations.py) on RGB images.
+import { inputError } from '../../errors.ts';
+import { crop, flipLeftRight, type RgbImage } from './image.ts';
+
+export interface CenterCropArgs {
+  target_size: number;
+  do_round?: boolean;
+}
+
+export interface TenCropArgs {
+  target_size: number;
+}
+
+/** Python 3 round() for floats: halves go to the even neighbour. */
+export function pyRound(x: number): number {
+  const f = Math.floor(x);
+  const d = x - f;
+  if (d > 0.5) return f + 1;
+  if (d < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+export function centerCrop(args: CenterCropArgs, imgs: readonly RgbImage[]): RgbImage[] {
+  const t = args.target_size;
+  const doRound = args.do_round ?? true;
+  return imgs.map((img) => {
+    const { width: w, height: h } = img;
+    if (w < t || h < t) throw inputError(`CenterCrop: image ${w}x${h} is smaller than the crop size ${t}`);
+    const x1 = doRound ? pyRound((w - t) / 2.0) : Math.floor((w - t) / 2);
+    const y1 = doRound ? pyRound((h - t) / 2.0) : Math.floor((h - t) / 2);
+    return crop(img, x1, y1, t, t);
+  });
+}
+
+/** TenCrop's five crop origins for an image size: top-left, top-right, bottom-left, bottom-right, center. */
+export function tenCropOffsets(imgW: number, imgH: number, size: number): [number, number][] {
+  const wStep = Math.floor((imgW - size) / 4);
+  const hStep = Math.floor((imgH - size) / 4);
+  return [
+    [0, 0],
+    [4 * wStep, 0],
+    [0, 4 * hStep],
+    [4 * wStep, 4 * hStep],
+    [2 * wStep, 2 * hStep],
+  ];
+}
+
+/**
+ * For each position: the crops of all images, then their mirrored copies — so output index is
+ * (2 * position + flipped) * imgs.length + t. Offsets come from the first image's size, as in PaddleVideo.
+ */
+export function tenCrop(args: TenCropArgs, imgs: readonly RgbImage[]): RgbImage[] {
+  if (imgs.length === 0) return [];
+  const t = args.target_size;
+  const out: RgbImage[] = [];
+  for (const [x, y] of tenCropOffsets(imgs[0]!.width, imgs[0]!.height, t)) {
+    const crops = imgs.map((img) => crop(img, x, y, t, t));
+    out.push(...crops, ...crops.map(flipLeftRight));
+  }
+  return out;
+}
