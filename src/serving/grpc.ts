@@ -1,0 +1,72 @@
+// gRPC transport: baidu.paddle_serving.pipeline_serving.PipelineService/inference. The request message is kept
+// as bytes (identity deserializer) and decoded in a worker, so a 40–100 MB message is never turned into JS
+// strings on the event loop. Errors are answered as Response messages with err_no, as Paddle Serving does.
+import * as grpc from '@grpc/grpc-js';
+import protobuf from 'protobufjs';
+import { PROTO_PATH, pipelineServiceDefinition } from '../protocol/proto.ts';
+import { errorResponse, type PipelineResponse } from '../protocol/types.ts';
+import { handlePrediction, type HandlerContext } from './handler.ts';
+
+export interface GrpcOptions {
+  host: string;
+  port: number;
+  maxMessageBytes: number;
+}
+
+let responseType: protobuf.Type | undefined;
+function encodeResponse(r: PipelineResponse): Buffer {
+  if (!responseType) {
+    const root = new protobuf.Root();
+    root.loadSync(PROTO_PATH, { keepCase: true });
+    responseType = root.lookupType('baidu.paddle_serving.pipeline_serving.Response');
+  }
+  return Buffer.from(responseType.encode(responseType.fromObject(r)).finish());
+}
+
+export async function startGrpc(ctx: HandlerContext, opts: GrpcOptions): Promise<{ server: grpc.Server; port: number }> {
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': opts.maxMessageBytes,
+    'grpc.max_send_message_length': opts.maxMessageBytes,
+  });
+  const base = pipelineServiceDefinition();
+  const inference = base.inference!;
+  const service: grpc.ServiceDefinition = {
+    inference: {
+      ...inference,
+      requestDeserialize: (b: Buffer) => b,
+      responseSerialize: (r: PipelineResponse) => encodeResponse(r),
+    },
+  };
+  const opName = ctx.op.opts.name;
+  server.addService(service, {
+    inference: (call: grpc.ServerUnaryCall<Buffer, PipelineResponse>, callback: grpc.sendUnaryData<PipelineResponse>) => {
+      handlePrediction(ctx, call.request, 'proto', 'grpc', { peer: call.getPeer() }).then(
+        ({ response }) => callback(null, response),
+        (e: Error) => callback(null, errorResponse(10000, `[${opName}] ${e.message}`)),
+      );
+    },
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${opts.host}:${opts.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => {
+      if (err) {
+        const inUse = /EADDRINUSE|address already in use|No address added/i.test(err.message);
+        reject(new Error(inUse ? `rpc_port ${opts.port} is already in use (another server running?); choose another with --rpc_port` : `cannot listen on rpc_port ${opts.port}: ${err.message}`));
+      } else resolve(bound);
+    });
+  });
+  return { server, port };
+}
+
+/** Stops accepting calls and waits for in-flight ones (bounded by `graceMs`, then forces). */
+export function stopGrpc(server: grpc.Server, graceMs = 60_000): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,41 @@
+// Messages between the main thread and serving workers (structured-clone data; big arrays are transferred).
+import type { RequestMeta } from './request.ts';
+import type { PipelineRef } from './preprocess.ts';
+
+export interface SessionInit {
+  intraOpThreads?: number;
+  interOpThreads?: number;
+  device?: 'cpu' | 'gpu';
+  deviceId?: number;
+  strictDevice?: boolean;
+}
+
+export type WorkerInit =
+  | { role: 'prepare'; pipeline: PipelineRef }
+  | { role: 'infer'; onnx: Uint8Array; session: SessionInit; feedName: string; fetchName: string };
+
+export type WorkerTask =
+  | { kind: 'prepare'; id: number; raw: Uint8Array; format: 'json' | 'proto' }
+  | { kind: 'infer'; id: number; input: Float32Array; dims: number[] }
+  | { kind: 'close' };
+
+export interface PrepareResult {
+  meta: RequestMeta;
+  input: Float32Array;
+  dims: number[];
+  timings: { parse: number; base64: number; decode: number; preprocess: number };
+}
+
+export interface InferResult {
+  scores: Float32Array;
+  dims: number[];
+  inferMs: number;
+}
+
+export type WorkerReply =
+  | { id: number; ok: true; result: PrepareResult | InferResult }
+  | { id: number; ok: false; code: number; message: string };
+
+export type WorkerReady =
+  | { ready: true; provider?: 'cpu' | 'cuda'; inputNames?: string[]; outputNames?: string[]; warnings?: string[] }
+  | { ready: false; error: string };

@@ -1,0 +1,245 @@
+// The video op (the seed's VideoOp): request bytes → prepare worker (parse, base64/video decode, preprocess) →
+// infer worker (onnxruntime) → softmax/top-k/label on this thread. Admission is bounded (concurrency + queue_size
+// requests in the op at once); optional dynamic batching gathers queued inputs into one model run.
+import { ServingError, ErrorCode } from '../errors.ts';
+import { WorkerGroup } from './pool.ts';
+import type { InferResult, PrepareResult } from './messages.ts';
+import type { RequestMeta } from './request.ts';
+import { formatPrediction, predict, type LabelMap, type Prediction } from './postprocess.ts';
+
+export interface StageTimings {
+  /** Body/message receipt (HTTP only; measured by the transport). */
+  receive?: number;
+  parse: number;
+  base64: number;
+  decode: number;
+  preprocess: number;
+  /** Waiting for a free inference worker (and for a batch to fill). */
+  queue: number;
+  infer: number;
+  postprocess: number;
+  total: number;
+}
+
+export interface OpResult {
+  meta: RequestMeta;
+  key: string[];
+  value: string[];
+  predictions: Prediction[];
+  timings: StageTimings;
+  batch: number;
+}
+
+export interface VideoOpOptions {
+  name: string;
+  concurrency: number;
+  queueSize: number;
+  timeoutMs: number;
+  batchSize: number;
+  autoBatchingTimeoutMs: number;
+  topk: number;
+  labels: LabelMap;
+}
+
+interface InferItem {
+  input: Float32Array;
+  dims: number[];
+  enqueued: number;
+  resolve: (r: { scores: Float32Array; dims: number[]; inferMs: number; queueMs: number; batch: number }) => void;
+  reject: (e: Error) => void;
+}
+
+export class VideoOp {
+  private admitted = 0;
+  private inferQueue: InferItem[] = [];
+  private inferBusy = 0;
+  private batchTimer: NodeJS.Timeout | null = null;
+  private closing = false;
+  private drainWaiters: Array<() => void> = [];
+
+  constructor(
+    readonly opts: VideoOpOptions,
+    private readonly prepare: WorkerGroup,
+    private readonly infer: WorkerGroup,
+  ) {}
+
+  get capacity(): number {
+    return this.opts.concurrency + this.opts.queueSize;
+  }
+
+  /** Requests currently inside the op (being prepared, queued or inferred). */
+  get inFlight(): number {
+    return this.admitted;
+  }
+
+  get queued(): number {
+    return this.inferQueue.length + this.prepare.load;
+  }
+
+  /** Whether a new request would be admitted now (transports check before reading a large body). */
+  canAdmit(): ServingError | null {
+    if (this.closing) return new ServingError(ErrorCode.CLOSED_ERROR, 'server is shutting down; not accepting new requests');
+    if (this.admitted >= this.capacity) {
+      return new ServingError(
+        ErrorCode.NO_SERVICE,
+        `server busy: ${this.admitted} requests in progress (op.${this.opts.name}.concurrency ${this.opts.concurrency} + queue_size ${this.opts.queueSize}); retry later`,
+      );
+    }
+    return null;
+  }
+
+  /** Runs one request given as its wire bytes (JSON body or protobuf message). Rejects with ServingError. */
+  async run(raw: Uint8Array, format: 'json' | 'proto'): Promise<OpResult> {
+    const refused = this.canAdmit();
+    if (refused) throw refused;
+    this.admitted++;
+    const t0 = performance.now();
+    const work = this.process(raw, format, t0);
+    try {
+      if (this.opts.timeoutMs <= 0) return await work;
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new ServingError(ErrorCode.TIMEOUT, `op ${this.opts.name} did not finish within timeout ${this.opts.timeoutMs} ms`)),
+          this.opts.timeoutMs,
+        );
+      });
+      try {
+        return await Promise.race([work, deadline]);
+      } finally {
+        clearTimeout(timer);
+      }
+    } finally {
+      // A timed-out request still holds its slot until its work ends, so memory stays bounded.
+      work.catch(() => {}).finally(() => this.release());
+    }
+  }
+
+  private release(): void {
+    this.admitted--;
+    if (this.admitted === 0) for (const w of this.drainWaiters.splice(0)) w();
+  }
+
+  private async process(raw: Uint8Array, format: 'json' | 'proto', t0: number): Promise<OpResult> {
+    // Transfer the body when it owns its whole ArrayBuffer; small or pooled buffers are copied (cheap).
+    const owned = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength && raw.buffer instanceof ArrayBuffer;
+    const bytes = owned ? raw : raw.slice();
+    const prep = await this.prepare.run<PrepareResult>({ kind: 'prepare', raw: bytes, format }, [bytes.buffer as ArrayBuffer]);
+    const inf = await this.enqueueInfer(prep.input, prep.dims);
+    const tp = performance.now();
+    const k = prep.meta.topk ?? this.opts.topk;
+    const predictions = predict(inf.scores, inf.dims, this.opts.labels, k);
+    const { key, value } = formatPrediction(predictions);
+    const end = performance.now();
+    return {
+      meta: prep.meta,
+      key,
+      value,
+      predictions,
+      batch: inf.batch,
+      timings: {
+        ...prep.timings,
+        queue: inf.queueMs,
+        infer: inf.inferMs,
+        postprocess: end - tp,
+        total: end - t0,
+      },
+    };
+  }
+
+  /** Runs a prepared input directly (warm-up). */
+  async runTensor(input: Float32Array, dims: number[]): Promise<InferResult> {
+    const r = await this.enqueueInfer(input, dims);
+    return { scores: r.scores, dims: r.dims, inferMs: r.inferMs };
+  }
+
+  private enqueueInfer(input: Float32Array, dims: number[]) {
+    return new Promise<{ scores: Float32Array; dims: number[]; inferMs: number; queueMs: number; batch: number }>((resolve, reject) => {
+      this.inferQueue.push({ input, dims, enqueued: performance.now(), resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  /** Starts model runs while workers are free; with batch_size > 1, waits up to auto_batching_timeout to fill. */
+  private dispatch(): void {
+    while (this.inferQueue.length > 0 && this.inferBusy < this.infer.size) {
+      const { batchSize, autoBatchingTimeoutMs } = this.opts;
+      if (batchSize > 1 && this.inferQueue.length < batchSize && autoBatchingTimeoutMs > 0) {
+        const waited = performance.now() - this.inferQueue[0]!.enqueued;
+        if (waited < autoBatchingTimeoutMs) {
+          if (!this.batchTimer) {
+            this.batchTimer = setTimeout(() => {
+              this.batchTimer = null;
+              this.dispatch();
+            }, Math.ceil(autoBatchingTimeoutMs - waited));
+          }
+          return;
+        }
+      }
+      const first = this.inferQueue[0]!;
+      const sameShape = (it: InferItem) => it.dims.length === first.dims.length && it.dims.every((d, i) => i === 0 || d === first.dims[i]);
+      const items: InferItem[] = [];
+      while (items.length < batchSize && this.inferQueue.length > 0 && sameShape(this.inferQueue[0]!)) items.push(this.inferQueue.shift()!);
+      this.runBatch(items);
+    }
+  }
+
+  private runBatch(items: InferItem[]): void {
+    this.inferBusy++;
+    const start = performance.now();
+    let input: Float32Array;
+    let dims: number[];
+    if (items.length === 1) {
+      input = items[0]!.input;
+      dims = items[0]!.dims;
+    } else {
+      const total = items.reduce((n, it) => n + it.input.length, 0);
+      input = new Float32Array(total);
+      let off = 0;
+      for (const it of items) {
+        input.set(it.input, off);
+        off += it.input.length;
+      }
+      dims = [items.reduce((n, it) => n + it.dims[0]!, 0), ...items[0]!.dims.slice(1)];
+    }
+    this.infer
+      .run<InferResult>({ kind: 'infer', input, dims }, [input.buffer as ArrayBuffer])
+      .then((r) => {
+        // Split the batch's score rows back to their requests.
+        const rowLen = r.dims.slice(1).reduce((a, b) => a * b, 1);
+        let row = 0;
+        for (const it of items) {
+          const rows = it.dims[0]!;
+          it.resolve({
+            scores: r.scores.slice(row * rowLen, (row + rows) * rowLen),
+            dims: [rows, ...r.dims.slice(1)],
+            inferMs: r.inferMs,
+            queueMs: start - it.enqueued,
+            batch: items.length,
+          });
+          row += rows;
+        }
+      })
+      .catch((e: Error) => {
+        const err = e instanceof ServingError ? e : new ServingError(ErrorCode.MODEL_INFERENCE_ERROR, e.message);
+        for (const it of items) it.reject(err);
+      })
+      .finally(() => {
+        this.inferBusy--;
+        this.dispatch();
+      });
+  }
+
+  /** Stops admitting and resolves when every admitted request has finished. */
+  drain(): Promise<void> {
+    this.closing = true;
+    if (this.admitted === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.batchTimer) clearTimeout(this.batchTimer);
+    await Promise.all([this.prepare.close(), this.infer.close()]);
+  }
+}

@@ -1,0 +1,303 @@
+// From wire bytes to the op's input: the Request message (JSON over HTTP, protobuf over gRPC) is read, its
+// key/value pairs (or tensors) are checked, and the video payload is base64-decoded. Every problem the client can
+// fix is an INPUT_PARAMS_ERROR (5000) whose message says what is wrong.
+import protobuf from 'protobufjs';
+import { inputError } from '../errors.ts';
+import { ElemType, PROFILE_KEY, type PipelineTensor } from '../protocol/types.ts';
+import { parseFramesShape, ShapeSyntaxError } from '../protocol/shape.ts';
+import { PROTO_PATH } from '../protocol/proto.ts';
+import { ByteSpan, JsonBodyError, parseJsonBytes, type JsonValue } from './jsonbody.ts';
+
+export type WireString = string | ByteSpan;
+
+export type OpInput =
+  | { kind: 'frames'; frames: Uint8Array; shape: [number, number, number, number] }
+  | { kind: 'video'; bytes: Uint8Array };
+
+export interface RequestMeta {
+  logid: string;
+  clientip: string;
+  name: string;
+  method: string;
+  keys: string[];
+  topk?: number;
+}
+
+export interface DecodedRequest {
+  meta: RequestMeta;
+  input: OpInput;
+  /** ms spent reading the message and base64-decoding the payload. */
+  timings: { parse: number; base64: number };
+}
+
+interface RequestFields {
+  keys: string[];
+  values: WireString[];
+  tensors: PipelineTensor[];
+  logid: string;
+  clientip: string;
+  name: string;
+  method: string;
+}
+
+const now = () => performance.now();
+
+// ---------------------------------------------------------------- reading the message
+
+/** Reads a JSON Request body (HTTP). */
+export function readJsonRequest(body: Buffer): RequestFields {
+  if (body.length === 0) throw inputError('empty request body: expected JSON {"key": [...], "value": [...]}');
+  let doc: JsonValue;
+  try {
+    doc = parseJsonBytes(body);
+  } catch (e) {
+    if (e instanceof JsonBodyError) throw inputError(`request body is not valid JSON: ${e.message}`);
+    throw e;
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc) || doc instanceof ByteSpan) {
+    throw inputError('request body must be a JSON object {"key": [...], "value": [...]}');
+  }
+  const o = doc as { [k: string]: JsonValue };
+  const strList = (field: string, required: boolean): WireString[] => {
+    const v = o[field];
+    if (v === undefined || v === null) {
+      if (required) throw inputError(`request is missing "${field}" (expected {"key": [...], "value": [...]})`);
+      return [];
+    }
+    if (!Array.isArray(v)) throw inputError(`"${field}" must be a list of strings`);
+    v.forEach((x, i) => {
+      if (typeof x !== 'string' && !(x instanceof ByteSpan)) throw inputError(`"${field}"[${i}] must be a string, got ${jsonType(x)}`);
+    });
+    return v as WireString[];
+  };
+  const optStr = (field: string): string => {
+    const v = o[field];
+    if (v === undefined || v === null) return '';
+    if (typeof v === 'string') return v;
+    if (v instanceof ByteSpan) return v.toString();
+    throw inputError(`"${field}" must be a string, got ${jsonType(v)}`);
+  };
+  let logid = '0';
+  const lv = o.logid;
+  if (typeof lv === 'number' && Number.isInteger(lv)) logid = String(lv);
+  else if (typeof lv === 'string' && /^-?\d{1,19}$/.test(lv)) logid = lv;
+  else if (lv !== undefined && lv !== null) throw inputError(`"logid" must be an integer, got ${jsonType(lv)}`);
+  const tensors = o.tensors;
+  if (tensors !== undefined && tensors !== null && !Array.isArray(tensors)) throw inputError('"tensors" must be a list');
+  return {
+    keys: strList('key', false).map(String),
+    values: strList('value', false),
+    tensors: ((tensors as JsonValue[] | null | undefined) ?? []).map((t, i) => jsonTensor(t, i)),
+    logid,
+    clientip: optStr('clientip'),
+    name: optStr('name'),
+    method: optStr('method'),
+  };
+}
+
+function jsonType(v: JsonValue): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (v instanceof ByteSpan) return 'a string';
+  return typeof v === 'object' ? 'an object' : typeof v;
+}
+
+function jsonTensor(t: JsonValue, i: number): PipelineTensor {
+  if (t === null || typeof t !== 'object' || Array.isArray(t) || t instanceof ByteSpan) throw inputError(`tensors[${i}] must be an object`);
+  const o = t as { [k: string]: JsonValue };
+  const out: PipelineTensor = {};
+  if (typeof o.name === 'string') out.name = o.name;
+  if (typeof o.elem_type === 'number') out.elem_type = o.elem_type;
+  if (Array.isArray(o.shape)) out.shape = o.shape.map(Number);
+  if (Array.isArray(o.str_data)) out.str_data = o.str_data.map(String);
+  if (Array.isArray(o.uint32_data)) out.uint32_data = o.uint32_data.map(Number);
+  const bd = o.byte_data;
+  if (typeof bd === 'string') out.byte_data = bd;
+  else if (bd instanceof ByteSpan) out.byte_data = Buffer.from(bd.bytes().toString('latin1'), 'base64');
+  return out;
+}
+
+let requestType: protobuf.Type | undefined;
+function pipelineRequestType(): protobuf.Type {
+  if (!requestType) {
+    const root = new protobuf.Root();
+    root.loadSync(PROTO_PATH, { keepCase: true });
+    requestType = root.lookupType('baidu.paddle_serving.pipeline_serving.Request');
+  }
+  return requestType;
+}
+
+/** Reads a protobuf Request (gRPC message bytes). */
+export function readProtoRequest(bytes: Uint8Array): RequestFields {
+  let msg: Record<string, unknown>;
+  try {
+    const t = pipelineRequestType();
+    msg = t.toObject(t.decode(bytes), { longs: String, defaults: true, arrays: true }) as Record<string, unknown>;
+  } catch (e) {
+    throw inputError(`request is not a valid pipeline_serving.Request message: ${(e as Error).message}`);
+  }
+  return {
+    keys: msg.key as string[],
+    values: msg.value as string[],
+    tensors: msg.tensors as PipelineTensor[],
+    logid: String(msg.logid ?? '0'),
+    clientip: String(msg.clientip ?? ''),
+    name: String(msg.name ?? ''),
+    method: String(msg.method ?? ''),
+  };
+}
+
+// ---------------------------------------------------------------- the op's inputs
+
+const KNOWN_KEYS = 'frames + frames_shape (raw RGB frames, as the seed client sends), or video (base64 of a video file); optional topk';
+
+/** Checks the key/value pairs and tensors and decodes the payload. */
+export function decodeRequest(f: RequestFields, parseMs: number): DecodedRequest {
+  if (f.keys.length !== f.values.length) {
+    throw inputError(`"key" has ${f.keys.length} entries but "value" has ${f.values.length}; they must pair up`);
+  }
+  const items = new Map<string, WireString | PipelineTensor>();
+  const put = (k: string, v: WireString | PipelineTensor) => {
+    if (items.has(k)) throw inputError(`key "${k}" given twice`);
+    items.set(k, v);
+  };
+  f.keys.forEach((k, i) => {
+    if (k !== PROFILE_KEY) put(k, f.values[i]!);
+  });
+  f.tensors.forEach((t, i) => {
+    if (!t.name) throw inputError(`tensors[${i}] has no name`);
+    if (t.elem_type === ElemType.STRING) {
+      if (!t.str_data || t.str_data.length !== 1) throw inputError(`tensor "${t.name}" (STRING) must carry exactly one str_data value`);
+      put(t.name, t.str_data[0]!);
+    } else put(t.name, t);
+  });
+  for (const k of items.keys()) {
+    if (k !== 'frames' && k !== 'frames_shape' && k !== 'video' && k !== 'topk') {
+      throw inputError(`unexpected key received: "${k}"; expected ${KNOWN_KEYS}`);
+    }
+  }
+  const meta: RequestMeta = { logid: f.logid, clientip: f.clientip, name: f.name, method: f.method, keys: [...items.keys()] };
+  const topk = items.get('topk');
+  if (topk !== undefined) {
+    const s = typeof topk === 'string' ? topk.trim() : '';
+    if (!/^\d{1,4}$/.test(s) || Number(s) < 1) throw inputError(`"topk" must be a positive integer, got ${JSON.stringify(String(typeof topk === 'string' ? topk : '(tensor)').slice(0, 20))}`);
+    meta.topk = Number(s);
+  }
+  const t0 = now();
+  const frames = items.get('frames');
+  const video = items.get('video');
+  let input: OpInput;
+  if (video !== undefined) {
+    if (frames !== undefined || items.has('frames_shape')) throw inputError('send either "video" or "frames" + "frames_shape", not both');
+    const bytes = isTensor(video) ? tensorBytes(video, 'video') : decodeBase64(video, 'video');
+    if (bytes.length === 0) throw inputError('"video" is empty');
+    input = { kind: 'video', bytes };
+  } else if (frames !== undefined) {
+    input = framesInput(frames, items.get('frames_shape'));
+  } else {
+    throw inputError(`request has no video input; expected ${KNOWN_KEYS}`);
+  }
+  return { meta, input, timings: { parse: parseMs, base64: now() - t0 } };
+}
+
+function isTensor(v: WireString | PipelineTensor): v is PipelineTensor {
+  return typeof v !== 'string' && !(v instanceof ByteSpan);
+}
+
+function framesInput(frames: WireString | PipelineTensor, shapeItem: WireString | PipelineTensor | undefined): OpInput {
+  if (isTensor(frames)) {
+    if (frames.elem_type === ElemType.UINT8) {
+      const shape = checkShape(frames.shape ?? []);
+      const src = frames.uint32_data ?? [];
+      const data = new Uint8Array(src.length);
+      for (let i = 0; i < src.length; i++) {
+        const v = src[i]!;
+        if (v > 255) throw inputError(`tensor "frames" value ${v} at ${i} does not fit uint8`);
+        data[i] = v;
+      }
+      return checkedFrames(data, shape);
+    }
+    if (frames.elem_type === ElemType.BYTES) {
+      const { data, shape } = readNpyUint8(tensorBytes(frames, 'frames'));
+      return checkedFrames(data, checkShape(shape));
+    }
+    throw inputError(`tensor "frames" must be UINT8 (elem_type 7) or BYTES (13, an np.save'd uint8 array), got elem_type ${frames.elem_type}`);
+  }
+  if (shapeItem === undefined) throw inputError('"frames" needs "frames_shape", e.g. "(131, 240, 320, 3)"');
+  if (isTensor(shapeItem)) throw inputError('"frames_shape" must be a string like "(131, 240, 320, 3)"');
+  let shape: [number, number, number, number];
+  try {
+    shape = parseFramesShape(String(shapeItem));
+  } catch (e) {
+    if (e instanceof ShapeSyntaxError) throw inputError(`bad "frames_shape": ${e.message}`);
+    throw e;
+  }
+  const [t, h, w] = shape;
+  const expected = t * h * w * 3;
+  // Check before decoding so an absurd shape costs nothing.
+  const b64len = shapeItem === undefined ? 0 : frames.length;
+  const maxDecoded = Math.floor((b64len * 3) / 4);
+  if (expected > maxDecoded || expected < maxDecoded - 2) {
+    throw inputError(`"frames_shape" ${String(shapeItem)} needs ${expected} bytes but "frames" carries about ${maxDecoded}`);
+  }
+  return checkedFrames(decodeBase64(frames, 'frames'), shape);
+}
+
+function checkShape(dims: number[]): [number, number, number, number] {
+  try {
+    return parseFramesShape(`(${dims.join(', ')})`);
+  } catch (e) {
+    throw inputError(`bad frames shape [${dims.join(', ')}]: ${(e as Error).message}`);
+  }
+}
+
+function checkedFrames(data: Uint8Array, shape: [number, number, number, number]): OpInput {
+  const expected = shape[0] * shape[1] * shape[2] * shape[3];
+  if (data.length !== expected) {
+    throw inputError(`"frames_shape" (${shape.join(', ')}) needs ${expected} bytes but "frames" decodes to ${data.length}`);
+  }
+  return { kind: 'frames', frames: data, shape };
+}
+
+function tensorBytes(t: PipelineTensor, what: string): Uint8Array {
+  const b = t.byte_data;
+  if (b === undefined || b.length === 0) throw inputError(`tensor "${what}" has no byte_data`);
+  return typeof b === 'string' ? decodeBase64(b, what) : b;
+}
+
+/**
+ * Strict base64: Node's decoder skips characters outside the alphabet, so the decoded length is compared with
+ * what the text length implies; any skipped character shows as a shortfall.
+ */
+export function decodeBase64(v: WireString, what: string): Uint8Array {
+  const text = typeof v === 'string' ? v : v.buf.toString('latin1', v.start, v.end);
+  const len = text.length;
+  if (len === 0) return new Uint8Array(0);
+  let pad = 0;
+  if (text.charCodeAt(len - 1) === 0x3d) pad++;
+  if (len > 1 && text.charCodeAt(len - 2) === 0x3d) pad++;
+  const out = Buffer.from(text, 'base64');
+  const expected = Math.floor(((len - pad) * 6) / 8);
+  if (len % 4 === 1 || out.length !== expected) {
+    throw inputError(`"${what}" is not valid base64 (${len} characters decode to ${out.length} bytes; expected ${expected})`);
+  }
+  return new Uint8Array(out.buffer, out.byteOffset, out.length);
+}
+
+/** A uint8 array saved by numpy.save (the Python client's use_tensor_bytes mode). */
+function readNpyUint8(b: Uint8Array): { data: Uint8Array; shape: number[] } {
+  const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
+  if (b.length < 10 || magic.some((m, i) => b[i] !== m)) throw inputError('tensor "frames" byte_data is not a .npy array');
+  const major = b[6]!;
+  const hlen = major === 1 ? b[8]! | (b[9]! << 8) : b[8]! | (b[9]! << 8) | (b[10]! << 16) | (b[11]! << 24);
+  const hstart = major === 1 ? 10 : 12;
+  const header = Buffer.from(b.buffer, b.byteOffset + hstart, Math.min(hlen, b.length - hstart)).toString('latin1');
+  if (!/'descr':\s*'\|u1'/.test(header)) throw inputError(`tensor "frames" .npy must be uint8, header ${header.trim()}`);
+  if (/'fortran_order':\s*True/.test(header)) throw inputError('tensor "frames" .npy must be C-ordered');
+  const m = /'shape':\s*\(([^)]*)\)/.exec(header);
+  if (!m) throw inputError('tensor "frames" .npy header has no shape');
+  const shape = m[1]!.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
+  return { data: b.subarray(hstart + hlen), shape };
+}
+
+export { now as clock };

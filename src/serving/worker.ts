@@ -1,0 +1,81 @@
+// One worker thread of the serving pool. Two roles:
+//  - 'prepare': request bytes → parsed Request → base64/video decode → PaddleVideo preprocessing → input tensor;
+//  - 'infer':   input tensor → onnxruntime session run → score tensor (the session lives here, one per worker).
+// Heavy payloads arrive and leave as transferred ArrayBuffers; nothing big is copied between threads.
+import { parentPort, workerData } from 'node:worker_threads';
+import { ServingError, ErrorCode } from '../errors.ts';
+import { readJsonRequest, readProtoRequest, decodeRequest } from './request.ts';
+import { preprocessInput, type PipelineRef } from './preprocess.ts';
+import type { WorkerInit, WorkerReply, WorkerTask, PrepareResult, InferResult } from './messages.ts';
+
+const init = workerData as WorkerInit;
+const port = parentPort!;
+
+function fail(id: number, e: unknown, fallbackCode: number): WorkerReply {
+  if (e instanceof ServingError) return { id, ok: false, code: e.code, message: e.message };
+  const err = e as Error;
+  return { id, ok: false, code: fallbackCode, message: err?.message ?? String(e) };
+}
+
+async function prepare(task: Extract<WorkerTask, { kind: 'prepare' }>, pipeline: PipelineRef): Promise<{ reply: WorkerReply; transfer: ArrayBuffer[] }> {
+  const t0 = performance.now();
+  const raw = Buffer.from(task.raw.buffer, task.raw.byteOffset, task.raw.byteLength);
+  const fields = task.format === 'json' ? readJsonRequest(raw) : readProtoRequest(raw);
+  const req = decodeRequest(fields, performance.now() - t0);
+  const pre = await preprocessInput(pipeline, req.input);
+  const result: PrepareResult = {
+    meta: req.meta,
+    input: pre.tensor.data,
+    dims: pre.tensor.dims,
+    timings: { parse: req.timings.parse, base64: req.timings.base64, decode: pre.decodeMs, preprocess: pre.preprocessMs },
+  };
+  return { reply: { id: task.id, ok: true, result }, transfer: [pre.tensor.data.buffer as ArrayBuffer] };
+}
+
+async function main(): Promise<void> {
+  if (init.role === 'prepare') {
+    const pipeline = init.pipeline;
+    port.postMessage({ ready: true });
+    port.on('message', (task: WorkerTask) => {
+      if (task.kind !== 'prepare') return;
+      prepare(task, pipeline).then(
+        ({ reply, transfer }) => port.postMessage(reply, transfer),
+        (e) => port.postMessage(fail(task.id, e, ErrorCode.INPUT_PARAMS_ERROR)),
+      );
+    });
+    return;
+  }
+
+  const { createSession } = await import('../runtime/session.ts');
+  let session: Awaited<ReturnType<typeof createSession>>;
+  const warnings: string[] = [];
+  try {
+    session = await createSession(init.onnx, { ...init.session, onWarning: (m: string) => warnings.push(m) });
+  } catch (e) {
+    port.postMessage({ ready: false, error: (e as Error).message });
+    return;
+  }
+  port.postMessage({ ready: true, provider: session.provider, inputNames: session.inputNames, outputNames: session.outputNames, warnings });
+  port.on('message', (task: WorkerTask) => {
+    if (task.kind === 'close') {
+      session.release();
+      port.close();
+      return;
+    }
+    if (task.kind !== 'infer') return;
+    const t0 = performance.now();
+    session
+      .run({ [init.feedName]: { data: task.input, dims: task.dims } }, [init.fetchName])
+      .then((out) => {
+        const scores = out[init.fetchName];
+        if (!scores) throw new Error(`the model produced no output named ${init.fetchName}`);
+        // Scores are small: copy them out of the runtime's buffer rather than detach memory it may own.
+        const data = Float32Array.from(scores.data as ArrayLike<number>);
+        const result: InferResult = { scores: data, dims: scores.dims, inferMs: performance.now() - t0 };
+        port.postMessage({ id: task.id, ok: true, result } satisfies WorkerReply, [data.buffer as ArrayBuffer]);
+      })
+      .catch((e) => port.postMessage(fail(task.id, e, ErrorCode.MODEL_INFERENCE_ERROR)));
+  });
+}
+
+main().catch((e) => port.postMessage({ ready: false, error: (e as Error).stack ?? String(e) }));
