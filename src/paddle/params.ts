@@ -62,8 +62,8 @@ export function readParams(bytes: Uint8Array, vars: readonly VarDesc[], file = '
       if (pos + n > bytes.length) {
         throw new ModelFormatError(
           file,
-          `truncated: ${where}: needs ${n} more bytes for ${what} at byte ${pos}, but the file ends at ${bytes.length}` +
-            (i === 0 && pos === 0 ? '' : ` (the file holds fewer tensors than the program's ${vars.length} persistable variables, or is cut short)`),
+          `truncated: ${where}: needs ${n} bytes for ${what} at byte ${pos}, but the file ends at ${bytes.length}` +
+            (i === 0 ? '' : ` (the file holds fewer tensors than the program's ${vars.length} persistable variables, or is cut short)`),
         );
       }
     };
