@@ -77,6 +77,8 @@ function inputFailure(what: string, stderr: string): Error {
   if (/No such file or directory/.test(stderr)) return inputError(`${what}: file not found`);
   if (/Permission denied/.test(stderr)) return inputError(`${what}: permission denied`);
   if (/matches no streams|does not contain any stream/.test(stderr)) return inputError(`${what} has no video stream`);
+  const cut = truncation(stderr);
+  if (cut) return inputError(`${what} is truncated or corrupt (ffmpeg: ${cut.trim()})`);
   if (/moov atom not found/.test(stderr))
     return inputError(`${what} is not a readable video (truncated mp4/mov: index 'moov' missing)`);
   if (/Invalid data found when processing input|could not find codec parameters|Unknown input format/i.test(stderr))
