@@ -51,7 +51,8 @@ function fromOrt(name: string, t: ort.Tensor): Tensor {
 }
 
 function baseOptions(opts: SessionOptions): ort.InferenceSession.SessionOptions {
-  const o: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: opts.graphOptimization ?? 'all' };
+  // Severity 3 (errors): onnxruntime's warnings (e.g. unused constants it prunes) are not the user's business.
+  const o: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: opts.graphOptimization ?? 'all', logSeverityLevel: 3 };
   if (opts.intraOpThreads !== undefined) o.intraOpNumThreads = opts.intraOpThreads;
   if (opts.interOpThreads !== undefined) {
     o.interOpNumThreads = opts.interOpThreads;
