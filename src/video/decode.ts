@@ -107,7 +107,7 @@ function parseReport(stderr: string, what: string): ProbeReport {
   if (streamIdx < 0) throw inputError(`${what} has no video stream`);
   const streamLine = lines[streamIdx]!;
   const spec = streamLine.slice(streamLine.indexOf(': Video: ') + 9);
-  const codec = /^(\S+)/.exec(spec)?.[1] ?? 'unknown';
+  const codec = /^([^\s,]+)/.exec(spec)?.[1] ?? 'unknown';
   const size = /, (\d+)x(\d+)(?=[ ,\[]|$)/.exec(spec);
   if (!size) throw inputError(`${what}: video stream has no frame size (ffmpeg: ${streamLine.trim()})`);
   let width = Number(size[1]);

@@ -1,0 +1,166 @@
+// Decoding videos other than example.avi: containers, codecs, sizes, frame rates, lengths, rotation, bad input.
+// The videos are generated here with the same ffmpeg the decoder uses.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { ServingError } from '../src/errors.ts';
+import { decodeAllFrames, decodeSampledFrames, probeVideo, type Frames } from '../src/video/decode.ts';
+import { ffmpegPath } from '../src/video/ffmpeg.ts';
+import { PIPELINES, preprocessFrames, preprocessVideo, sampleIndices } from '../src/video/pipelines.ts';
+
+const run = promisify(execFile);
+let dir = '';
+const path = (name: string): string => join(dir, name);
+
+async function ffmpeg(...args: string[]): Promise<void> {
+  await run(ffmpegPath(), ['-v', 'error', '-y', ...args]);
+}
+const testsrc = (size: string, rate: string, secs: number): string[] => ['-f', 'lavfi', '-i', `testsrc=size=${size}:rate=${rate}`, '-t', String(secs)];
+
+interface Case {
+  file: string;
+  frames: number;
+  width: number;
+  height: number;
+  codec: string;
+}
+const CASES: Case[] = [
+  // ffmpeg writes the moov atom at the end by default: needs a seekable input.
+  { file: 'h264_moov_end.mp4', frames: 60, width: 160, height: 90, codec: 'h264' },
+  { file: 'vp8.webm', frames: 30, width: 96, height: 64, codec: 'vp8' },
+  { file: 'vp9.webm', frames: 30, width: 96, height: 64, codec: 'vp9' },
+  { file: 'odd_ffv1.mkv', frames: 36, width: 121, height: 67, codec: 'ffv1' },
+  { file: 'ntsc_mjpeg.mov', frames: 45, width: 128, height: 72, codec: 'mjpeg' },
+  { file: 'one_frame.mp4', frames: 1, width: 64, height: 48, codec: 'h264' },
+  // Two minutes at 15 fps.
+  { file: 'long_mpeg4.avi', frames: 1800, width: 64, height: 48, codec: 'mpeg4' },
+];
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vidserve-video-test-'));
+  await Promise.all([
+    ffmpeg(...testsrc('160x90', '30', 2), '-c:v', 'libx264', '-pix_fmt', 'yuv420p', path('h264_moov_end.mp4')),
+    ffmpeg(...testsrc('96x64', '25', 1.2), '-c:v', 'libvpx', '-b:v', '300k', path('vp8.webm')),
+    ffmpeg(...testsrc('96x64', '25', 1.2), '-c:v', 'libvpx-vp9', path('vp9.webm')),
+    ffmpeg(...testsrc('121x67', '24', 1.5), '-c:v', 'ffv1', path('odd_ffv1.mkv')),
+    ffmpeg(...testsrc('128x72', '30000/1001', 1.5), '-c:v', 'mjpeg', '-q:v', '4', path('ntsc_mjpeg.mov')),
+    ffmpeg(...testsrc('64x48', '30', 1), '-frames:v', '1', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', path('one_frame.mp4')),
+    ffmpeg(...testsrc('64x48', '15', 120), '-c:v', 'mpeg4', '-q:v', '10', path('long_mpeg4.avi')),
+    ffmpeg('-f', 'lavfi', '-i', 'sine', '-t', '1', path('audio_only.m4a')),
+  ]);
+  // Rotation metadata (display matrix) on a copy of the h264 stream, moov moved to the front.
+  await ffmpeg('-i', path('h264_moov_end.mp4'), '-c', 'copy', '-metadata:s:v:0', 'rotate=90', '-movflags', '+faststart', path('rotated.mp4'));
+  await ffmpeg('-i', path('h264_moov_end.mp4'), '-c', 'copy', '-movflags', '+faststart', path('faststart.mp4'));
+});
+
+after(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const frameAt = (f: Frames, t: number): Buffer => {
+  const size = f.H * f.W * 3;
+  return Buffer.from(f.data.buffer, f.data.byteOffset + t * size, size);
+};
+
+for (const c of CASES) {
+  test(`${c.file}: probe, full decode, sampled decode and preprocessing agree`, async () => {
+    const info = await probeVideo(path(c.file));
+    assert.deepEqual([info.frames, info.width, info.height, info.codec, info.rotation], [c.frames, c.width, c.height, c.codec, 0]);
+    const all = await decodeAllFrames(path(c.file));
+    assert.deepEqual([all.T, all.H, all.W], [c.frames, c.height, c.width]);
+    // testsrc frames differ from each other (moving counter), so frame order is observable.
+    if (all.T > 1) assert.ok(!frameAt(all, 0).equals(frameAt(all, all.T - 1)));
+
+    for (const name of ['PPTSM', 'PPTSN']) {
+      const spec = PIPELINES[name]!;
+      if (name === 'PPTSN' && all.T <= 25) {
+        await assert.rejects(preprocessVideo(spec, path(c.file)), (e: unknown) => e instanceof ServingError && /too short/.test(e.message));
+        assert.throws(() => preprocessFrames(spec, all), /too short/);
+        continue;
+      }
+      const idx = sampleIndices(spec, all.T);
+      const sampled = await decodeSampledFrames(path(c.file), (n) => sampleIndices(spec, n));
+      assert.equal(sampled.T, idx.length);
+      idx.forEach((i, t) => assert.ok(frameAt(sampled, t).equals(frameAt(all, i)), `${name}: sampled frame ${t} = frame ${i}`));
+      if (name === 'PPTSM' || c.frames < 100) {
+        const fromFile = await preprocessVideo(spec, path(c.file), { stage: 'uint8' });
+        const fromFrames = preprocessFrames(spec, all, { stage: 'uint8' });
+        assert.deepEqual(fromFile.dims, name === 'PPTSM' ? [8, 3, 224, 224] : [250, 3, 224, 224]);
+        assert.ok(Buffer.from(fromFile.data).equals(Buffer.from(fromFrames.data)), `${name} tensor`);
+      }
+    }
+  });
+}
+
+test('bytes input: mp4 with the moov atom at the end decodes from a Uint8Array like from the file', async () => {
+  const bytes = new Uint8Array(await readFile(path('h264_moov_end.mp4')));
+  const a = await decodeAllFrames(bytes);
+  const b = await decodeAllFrames(path('h264_moov_end.mp4'));
+  assert.ok(Buffer.from(a.data).equals(Buffer.from(b.data)));
+  const x = await preprocessVideo(PIPELINES.PPTSM!, bytes);
+  assert.deepEqual(Array.from(x.data.subarray(0, 64)), Array.from(preprocessFrames(PIPELINES.PPTSM!, b).data.subarray(0, 64)));
+  assert.deepEqual(await probeVideo(bytes), await probeVideo(path('h264_moov_end.mp4')));
+});
+
+test('rotation metadata is applied as cv2 does (frames come out rotated)', async () => {
+  const info = await probeVideo(path('rotated.mp4'));
+  // This ffmpeg stores "rotate=90" as a display matrix that means a 270° clockwise (90° counter-clockwise) turn.
+  assert.equal(info.rotation, 270);
+  assert.deepEqual([info.width, info.height], [90, 160]);
+  const rot = await decodeAllFrames(path('rotated.mp4'));
+  const plain = await decodeAllFrames(path('faststart.mp4'));
+  assert.deepEqual([rot.T, rot.H, rot.W], [plain.T, plain.W, plain.H]);
+  // 90° counter-clockwise: rotated(x', y') = plain(x = W-1-y', y = x').
+  for (const t of [0, 17, plain.T - 1]) {
+    const r = frameAt(rot, t);
+    const p = frameAt(plain, t);
+    let mismatches = 0;
+    for (let y = 0; y < rot.H; y++) {
+      for (let x = 0; x < rot.W; x++) {
+        const ro = (y * rot.W + x) * 3;
+        const po = (x * plain.W + (plain.W - 1 - y)) * 3;
+        if (r[ro] !== p[po] || r[ro + 1] !== p[po + 1] || r[ro + 2] !== p[po + 2]) mismatches++;
+      }
+    }
+    assert.equal(mismatches, 0, `frame ${t}`);
+  }
+});
+
+test('one-frame video: PP-TSM repeats the frame 8 times', async () => {
+  const x = await preprocessVideo(PIPELINES.PPTSM!, path('one_frame.mp4'), { stage: 'uint8' });
+  const row = 3 * 224 * 224;
+  for (let t = 1; t < 8; t++) assert.ok(Buffer.from(x.data.subarray(t * row, (t + 1) * row)).equals(Buffer.from(x.data.subarray(0, row))));
+});
+
+async function assertInputError(p: Promise<unknown>, re: RegExp): Promise<void> {
+  await assert.rejects(p, (e: unknown) => {
+    assert.ok(e instanceof ServingError, `expected ServingError, got ${String(e)}`);
+    assert.equal(e.code, 5000);
+    assert.match(e.message, re);
+    return true;
+  });
+}
+
+test('bad input gives clear input errors', async () => {
+  const text = path('notes.mp4');
+  await writeFile(text, 'this is not a video\n'.repeat(50));
+  await assertInputError(probeVideo(text), /notes\.mp4' is not a (readable )?video/);
+  await assertInputError(decodeAllFrames(new TextEncoder().encode('hello')), /uploaded video \(5 bytes\) is not a (readable )?video/);
+  await assertInputError(decodeAllFrames(new Uint8Array(0)), /empty/);
+  await assertInputError(decodeAllFrames(path('missing.avi')), /missing\.avi': file not found/);
+  await assertInputError(decodeAllFrames(path('audio_only.m4a')), /has no video stream/);
+  await assertInputError(preprocessVideo(PIPELINES.PPTSM!, path('audio_only.m4a')), /has no video stream/);
+});
+
+test('truncated files are reported as truncated', async () => {
+  for (const name of ['h264_moov_end.mp4', 'faststart.mp4']) {
+    const bytes = await readFile(path(name));
+    const cut = bytes.subarray(0, Math.floor(bytes.length * 0.6));
+    await assertInputError(decodeAllFrames(cut), /truncated/);
+    await assertInputError(decodeSampledFrames(cut, (n) => [n - 1]), /truncated/);
+  }
+});
