@@ -458,8 +458,7 @@ test('fill_constant, shape and cast', async () => {
       { type: 'cast', inputs: { X: ['x'] }, outputs: { Out: ['xi'] }, attrs: { in_dtype: I(5), out_dtype: I(2) } },
     ],
     fetch: ['s', 'y', 'k', 'xi'],
-    feeds_note: undefined,
-  } as Case);
+  });
 });
 
 // ---------------------------------------------------------------- activations
