@@ -39,6 +39,8 @@ export async function handlePrediction(
   const rid = ++requestCounter;
   const opName = ctx.op.opts.name;
   const t0 = performance.now();
+  // The op transfers the bytes to a worker; note the size first.
+  const bytes = raw.byteLength;
   let result: OpResult;
   try {
     result = await ctx.op.run(raw, format);
@@ -48,7 +50,7 @@ export async function handlePrediction(
     const refused = err.code === ErrorCode.NO_SERVICE || err.code === ErrorCode.CLOSED_ERROR;
     const level = err.code === ErrorCode.INPUT_PARAMS_ERROR || refused ? 'warn' : 'error';
     ctx.logger[level](
-      { rid, op: opName, protocol, peer: extra.peer, bytes: raw.byteLength, err_no: err.code, err_msg: err.message, timings: { receive: round(extra.receiveMs), total: round(total) } },
+      { rid, op: opName, protocol, peer: extra.peer, bytes, err_no: err.code, err_msg: err.message, timings: { receive: round(extra.receiveMs), total: round(total) } },
       `rid=${rid} ${protocol} /${opName} failed err_no=${err.code}: ${err.message}`,
     );
     ctx.metrics.observe(protocol, opName, err.code, { total, receive: extra.receiveMs });
@@ -70,7 +72,7 @@ export async function handlePrediction(
       peer: extra.peer,
       clientip: m.clientip || undefined,
       input: m.keys,
-      bytes: raw.byteLength,
+      bytes,
       batch: result.batch,
       err_no: 0,
       label: result.value[0],
