@@ -47,7 +47,7 @@ function lastLines(text: string, n: number): string {
   return text.trim().split('\n').slice(-n).join('\n');
 }
 
-/** A port that was free a moment ago (the server binds it right after; a clash fails its start loudly). */
+/** A port that was free a moment ago (tests use it as a port nobody listens on). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
@@ -57,17 +57,6 @@ export function freePort(): Promise<number> {
       const { port } = srv.address() as net.AddressInfo;
       srv.close(() => resolve(port));
     });
-  });
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
   });
 }
 
@@ -89,30 +78,34 @@ export interface StartServerOptions {
   /** Working directory: the config's relative model_config and PipelineServingLogs/ resolve against it. */
   cwd: string;
   extraArgs?: string[];
-  /** Give up waiting for both ports after this long (the server warms the model up first). */
+  /** Give up waiting for "ready" after this long (the server warms the model up first). */
   readyTimeoutMs?: number;
   /** Echo the server's output lines, prefixed. */
   echo?: (line: string) => void;
 }
 
-/** Starts `vidserve serve` as a child process on free ports and waits until both ports accept connections. */
+// What `vidserve serve` prints once listening: "http_port N: ... rpc_port M: ..." and then "ready".
+const PORTS_LINE = /http_port (\d+)\b.*rpc_port (\d+)\b/;
+const READY_LINE = /^vidserve: ready\b/m;
+
+/**
+ * Starts `vidserve serve` as a child process with both ports 0 (the server picks free ones, so no race), reads the
+ * chosen ports from its console output, and resolves once it says it is ready (after its warm-up inference).
+ */
 export async function startServer(o: StartServerOptions): Promise<ServerProcess> {
-  const httpPort = await freePort();
-  let rpcPort = await freePort();
-  while (rpcPort === httpPort) rpcPort = await freePort();
-  const args = [CLI, 'serve', '-n', o.name, '-c', o.config, '--http_port', String(httpPort), '--rpc_port', String(rpcPort), ...(o.extraArgs ?? [])];
+  const args = [CLI, 'serve', '-n', o.name, '-c', o.config, '--http_port', '0', '--rpc_port', '0', ...(o.extraArgs ?? [])];
   const child = spawn(process.execPath, args, { cwd: o.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let pending = '';
+  let notify: () => void = () => {};
   const onData = (c: Buffer): void => {
     const text = c.toString('utf8');
     out += text;
-    if (o.echo) {
-      pending += text;
-      const lines = pending.split('\n');
-      pending = lines.pop()!;
-      for (const l of lines) o.echo(l);
-    }
+    pending += text;
+    const lines = pending.split('\n');
+    pending = lines.pop()!;
+    if (o.echo) for (const l of lines) o.echo(l);
+    notify();
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
@@ -120,36 +113,44 @@ export async function startServer(o: StartServerOptions): Promise<ServerProcess>
   const exitPromise = new Promise<number | null>((resolve) => {
     child.on('exit', (code, signal) => {
       exited = { code, signal };
+      notify();
       resolve(code);
     });
   });
-  const server: ServerProcess = {
-    httpPort,
-    rpcPort,
-    child,
-    output: () => out,
-    async stop(graceMs = 20_000) {
-      if (!exited) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-        await exitPromise;
-        clearTimeout(timer);
-      }
-      return exited!.code;
-    },
+  const stop = async (graceMs = 20_000): Promise<number | null> => {
+    if (!exited) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exitPromise;
+      clearTimeout(timer);
+    }
+    return exited!.code;
   };
-  const deadline = Date.now() + (o.readyTimeoutMs ?? 180_000);
-  for (;;) {
-    if (exited) {
-      throw new Error(`\`vidserve ${args.slice(1).join(' ')}\` exited (${exited.signal ?? `code ${exited.code}`}) before serving:\n${lastLines(out, 15)}`);
-    }
-    if ((await canConnect(httpPort)) && (await canConnect(rpcPort))) return server;
-    if (Date.now() > deadline) {
-      await server.stop(2000);
-      throw new Error(`the server did not open ports ${httpPort}/${rpcPort} within ${o.readyTimeoutMs ?? 180_000} ms:\n${lastLines(out, 15)}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  const timeoutMs = o.readyTimeoutMs ?? 180_000;
+  const command = `vidserve ${args.slice(1).join(' ')}`;
+  const ports = await new Promise<[number, number]>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      void stop(2000);
+      reject(new Error(`\`${command}\` did not get ready within ${timeoutMs / 1000} s:\n${lastLines(out, 15)}`));
+    }, timeoutMs);
+    notify = () => {
+      if (exited) {
+        clearTimeout(timer);
+        reject(new Error(`\`${command}\` exited (${exited.signal ?? `code ${exited.code}`}) before serving:\n${lastLines(out, 15)}`));
+      } else if (READY_LINE.test(out)) {
+        clearTimeout(timer);
+        const m = PORTS_LINE.exec(out);
+        if (m) resolve([Number(m[1]), Number(m[2])]);
+        else {
+          void stop(2000);
+          reject(new Error(`\`${command}\` is ready but did not print its ports ("http_port N ... rpc_port M"):\n${lastLines(out, 15)}`));
+        }
+      }
+    };
+    notify();
+  });
+  notify = () => {};
+  return { httpPort: ports[0], rpcPort: ports[1], child, output: () => out, stop };
 }
 
 /** Renders a short moving test pattern (ffmpeg's testsrc) as an mp4: the demo needs no downloaded video. */
@@ -203,12 +204,11 @@ async function runDemo(flags: DemoFlags): Promise<number> {
   process.once('SIGINT', stopOnSignal);
   try {
     log('vidserve demo: PP-TSM served from Node, queried over HTTP and gRPC.\n');
+    let video = flags.input_file;
+    if (video && !existsSync(video)) throw new Error(`${video}: no such file`);
     await ensureDemoModel(log);
 
-    let video = flags.input_file;
-    if (video) {
-      if (!existsSync(video)) throw new Error(`${video}: no such file`);
-    } else {
+    if (!video) {
       video = path.join(tmp, 'testsrc.mp4');
       await renderTestClip(video);
       log(`Rendered a 2 s 320x240 test-pattern clip with ffmpeg: ${flags.keep ? video : 'testsrc.mp4 (temporary)'}`);
@@ -217,7 +217,10 @@ async function runDemo(flags: DemoFlags): Promise<number> {
     const config = path.join(REPO_ROOT, 'configs', 'PP-TSM.yaml');
     log(`Starting: vidserve serve -n PPTSM -c configs/PP-TSM.yaml (in ${rel(DEMO_DIRS.root)}/, free ports) ...`);
     const t0 = performance.now();
-    server = await startServer({ name: 'PPTSM', config, cwd: DEMO_DIRS.root });
+    server = await startServer({ name: 'PPTSM', config, cwd: DEMO_DIRS.root, echo: (l) => {
+      // The server's own console lines (model, provider, warm-up, warnings), not native libraries' noise.
+      if (l.startsWith('vidserve: ')) log(`  [server] ${l.slice(10)}`);
+    } });
     log(`Server up in ${((performance.now() - t0) / 1000).toFixed(1)} s: HTTP on ${server.httpPort}, gRPC on ${server.rpcPort}; logs in ${rel(path.join(DEMO_DIRS.root, 'PipelineServingLogs'))}/\n`);
 
     log(`Predictions for ${flags.input_file ?? 'the test clip'}:`);
