@@ -8,7 +8,7 @@ import { readNpy } from '../src/video/npy.ts';
 import { checkScaleArgs, scaleImage, scaleSize, type ScaleArgs } from '../src/video/transforms/scale.ts';
 import { cv2ResizeLinear } from '../src/video/transforms/resize-cv2.ts';
 import { pillowResizeBilinear } from '../src/video/transforms/resize-pillow.ts';
-import { crop, flipLeftRight } from '../src/video/transforms/image.ts';
+import { crop, cropView, flipLeftRight, flipView, materialize } from '../src/video/transforms/image.ts';
 import { centerCrop, pyRound, tenCrop } from '../src/video/transforms/crop.ts';
 
 const GOLDEN = fileURLToPath(new URL('../../shared/golden/', import.meta.url));
@@ -126,13 +126,17 @@ test('crops: CenterCrop rounds half to even, TenCrop order and PIL zero padding'
   for (let i = 0; i < W * H; i++) data.set([i % 256, (i >> 8) % 256, 7], i * 3);
   const img = { data, width: W, height: H };
   const [cc] = centerCrop({ target_size: 224 }, [img]);
-  assert.deepEqual(cc!.data, crop(img, 58, 16, 224, 224).data);
-  assert.deepEqual(centerCrop({ target_size: 224, do_round: false }, [img])[0]!.data, crop(img, 58, 16, 224, 224).data);
+  assert.deepEqual(materialize(cc!).data, crop(img, 58, 16, 224, 224).data);
+  assert.deepEqual(materialize(centerCrop({ target_size: 224, do_round: false }, [img])[0]!).data, crop(img, 58, 16, 224, 224).data);
   const tc = tenCrop({ target_size: 224 }, [img, img]);
   assert.equal(tc.length, 20);
   // w_step = (341-224)//4 = 29, h_step = 8: bottom-right origin (116, 32), center (58, 16).
-  assert.deepEqual(tc[3 * 4]!.data, crop(img, 116, 32, 224, 224).data);
-  assert.deepEqual(tc[4 * 4 + 2]!.data, flipLeftRight(crop(img, 58, 16, 224, 224)).data);
+  assert.deepEqual(materialize(tc[3 * 4]!).data, crop(img, 116, 32, 224, 224).data);
+  assert.deepEqual(materialize(tc[4 * 4 + 2]!).data, flipLeftRight(crop(img, 58, 16, 224, 224)).data);
   const padded = crop({ data: new Uint8Array([1, 2, 3]), width: 1, height: 1 }, -1, 0, 2, 1);
   assert.deepEqual([...padded.data], [0, 0, 0, 1, 2, 3]);
+  // Views compose like copies: crop of a mirrored crop, mirror of a mirror.
+  const m = flipView(cropView(img, 10, 20, 100, 50));
+  assert.deepEqual(materialize(cropView(m, 7, 3, 30, 40)).data, crop(flipLeftRight(crop(img, 10, 20, 100, 50)), 7, 3, 30, 40).data);
+  assert.deepEqual(materialize(flipView(m)).data, crop(img, 10, 20, 100, 50).data);
 });

@@ -5,9 +5,17 @@ import { inputError } from '../errors.ts';
 import type { FloatTensor, Tensor } from '../tensor.ts';
 import { decodeSampledFrames, type Frames, type VideoInput } from './decode.ts';
 import { samplerIndices, type SamplerArgs } from './sampler.ts';
-import { image2Array, normalization, type Image2ArrayArgs, type NormalizationArgs } from './transforms/array.ts';
+import {
+  image2Array,
+  image2ArrayLayout,
+  normalization,
+  normalizationAxis,
+  normalizationTables,
+  type Image2ArrayArgs,
+  type NormalizationArgs,
+} from './transforms/array.ts';
 import { centerCrop, tenCrop, type CenterCropArgs, type TenCropArgs } from './transforms/crop.ts';
-import type { RgbImage } from './transforms/image.ts';
+import type { AnyImage, RgbImage } from './transforms/image.ts';
 import { checkScaleArgs, scaleImage, type ScaleArgs } from './transforms/scale.ts';
 
 export type OpSpec =
@@ -73,10 +81,10 @@ export function sampleIndices(spec: PipelineSpec, framesLen: number): number[] {
   return samplerIndices(pipelineSampler(spec), framesLen);
 }
 
-type Stage = { kind: 'images'; imgs: RgbImage[] } | { kind: 'uint8'; arr: Tensor<Uint8Array> } | { kind: 'float32'; arr: FloatTensor };
+type Stage = { kind: 'images'; imgs: AnyImage[] } | { kind: 'uint8'; arr: Tensor<Uint8Array> } | { kind: 'float32'; arr: FloatTensor };
 
 function applyOp(spec: PipelineSpec, op: OpSpec, stage: Stage): Stage {
-  const needImages = (): RgbImage[] => {
+  const needImages = (): AnyImage[] => {
     if (stage.kind !== 'images') throw new Error(`pipeline ${spec.name}: ${op.op} needs images, but Image2Array came before it`);
     return stage.imgs;
   };
@@ -101,6 +109,19 @@ function applyOp(spec: PipelineSpec, op: OpSpec, stage: Stage): Stage {
   }
 }
 
+/**
+ * Image2Array followed by Normalization in one pass (no uint8 intermediate), when mean/std broadcast along the colour
+ * axis (or are a single value). Undefined when the layout needs the general path.
+ */
+function image2ArrayNormalized(a: Image2ArrayArgs, n: NormalizationArgs, imgs: AnyImage[]): FloatTensor | undefined {
+  if (imgs.length === 0) return undefined;
+  const { dims, channelAxis } = image2ArrayLayout(a, imgs.length, imgs[0]!.height, imgs[0]!.width);
+  const axis = normalizationAxis(n, dims);
+  if (axis !== channelAxis && axis >= 0) return undefined;
+  const tables = normalizationTables(n);
+  return image2Array(a, imgs, axis < 0 ? [tables[0]!, tables[0]!, tables[0]!] : tables);
+}
+
 /** Views of frames t = 0..T-1 as images (no copy). */
 function frameViews(frames: Frames, order: readonly number[]): RgbImage[] {
   const frameBytes = frames.H * frames.W * 3;
@@ -113,8 +134,19 @@ function frameViews(frames: Frames, order: readonly number[]): RgbImage[] {
 function runAfterSampler(spec: PipelineSpec, imgs: RgbImage[], opts: PreprocessOptions): Tensor<Float32Array | Uint8Array> {
   if (imgs.length === 0) throw new Error(`pipeline ${spec.name}: Sampler picked no frames`);
   let stage: Stage = { kind: 'images', imgs };
-  for (const op of spec.ops.slice(1)) {
+  const ops = spec.ops.slice(1);
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!;
     if (op.op === 'Normalization' && opts.stage === 'uint8') break;
+    const next = ops[i + 1];
+    if (op.op === 'Image2Array' && next?.op === 'Normalization' && opts.stage !== 'uint8' && stage.kind === 'images') {
+      const fused = image2ArrayNormalized(op.args ?? {}, next.args, stage.imgs);
+      if (fused) {
+        stage = { kind: 'float32', arr: fused };
+        i++;
+        continue;
+      }
+    }
     stage = applyOp(spec, op, stage);
   }
   if (stage.kind === 'images') throw new Error(`pipeline ${spec.name} does not end in an array (add Image2Array)`);

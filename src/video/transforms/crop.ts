@@ -1,6 +1,6 @@
 // PaddleVideo's CenterCrop and TenCrop (augmentations.py) on RGB images.
 import { inputError } from '../../errors.ts';
-import { crop, flipLeftRight, type RgbImage } from './image.ts';
+import { cropView, flipView, type AnyImage } from './image.ts';
 
 export interface CenterCropArgs {
   target_size: number;
@@ -20,7 +20,8 @@ export function pyRound(x: number): number {
   return f % 2 === 0 ? f : f + 1;
 }
 
-export function centerCrop(args: CenterCropArgs, imgs: readonly RgbImage[]): RgbImage[] {
+/** Crops are views into the input images (no pixel copies). */
+export function centerCrop(args: CenterCropArgs, imgs: readonly AnyImage[]): AnyImage[] {
   const t = args.target_size;
   const doRound = args.do_round ?? true;
   return imgs.map((img) => {
@@ -28,7 +29,7 @@ export function centerCrop(args: CenterCropArgs, imgs: readonly RgbImage[]): Rgb
     if (w < t || h < t) throw inputError(`CenterCrop: image ${w}x${h} is smaller than the crop size ${t}`);
     const x1 = doRound ? pyRound((w - t) / 2.0) : Math.floor((w - t) / 2);
     const y1 = doRound ? pyRound((h - t) / 2.0) : Math.floor((h - t) / 2);
-    return crop(img, x1, y1, t, t);
+    return cropView(img, x1, y1, t, t);
   });
 }
 
@@ -49,13 +50,13 @@ export function tenCropOffsets(imgW: number, imgH: number, size: number): [numbe
  * For each position: the crops of all images, then their mirrored copies — so output index is
  * (2 * position + flipped) * imgs.length + t. Offsets come from the first image's size, as in PaddleVideo.
  */
-export function tenCrop(args: TenCropArgs, imgs: readonly RgbImage[]): RgbImage[] {
+export function tenCrop(args: TenCropArgs, imgs: readonly AnyImage[]): AnyImage[] {
   if (imgs.length === 0) return [];
   const t = args.target_size;
-  const out: RgbImage[] = [];
+  const out: AnyImage[] = [];
   for (const [x, y] of tenCropOffsets(imgs[0]!.width, imgs[0]!.height, t)) {
-    const crops = imgs.map((img) => crop(img, x, y, t, t));
-    out.push(...crops, ...crops.map(flipLeftRight));
+    const crops = imgs.map((img) => cropView(img, x, y, t, t));
+    out.push(...crops, ...crops.map(flipView));
   }
   return out;
 }

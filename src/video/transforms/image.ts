@@ -46,3 +46,58 @@ export function flipLeftRight(img: RgbImage): RgbImage {
   }
   return out;
 }
+
+/**
+ * A rectangle of a source image, optionally mirrored left-right: what crops produce without copying pixels.
+ * Pixel (x, y) of the view is src(x0 + (flip ? width - 1 - x : x), y0 + y); the rectangle lies inside src.
+ */
+export interface ImageView {
+  src: RgbImage;
+  x0: number;
+  y0: number;
+  width: number;
+  height: number;
+  flip: boolean;
+}
+
+export type AnyImage = RgbImage | ImageView;
+
+export function isView(img: AnyImage): img is ImageView {
+  return 'src' in img;
+}
+
+/** The pixels of an image or view as a standalone image. */
+export function materialize(img: AnyImage): RgbImage {
+  if (!isView(img)) return img;
+  const out = crop(img.src, img.x0, img.y0, img.width, img.height);
+  return img.flip ? flipLeftRight(out) : out;
+}
+
+/** crop() that returns a view when the box lies inside the image (PIL's zero padding otherwise needs a copy). */
+export function cropView(img: AnyImage, x: number, y: number, w: number, h: number): AnyImage {
+  if (x < 0 || y < 0 || x + w > img.width || y + h > img.height) return crop(materialize(img), x, y, w, h);
+  if (!isView(img)) return { src: img, x0: x, y0: y, width: w, height: h, flip: false };
+  // Inside a mirrored view, view column x maps to source column x0 + width - 1 - x.
+  const x0 = img.flip ? img.x0 + img.width - x - w : img.x0 + x;
+  return { src: img.src, x0, y0: img.y0 + y, width: w, height: h, flip: img.flip };
+}
+
+/** transpose(FLIP_LEFT_RIGHT) as a view. */
+export function flipView(img: AnyImage): ImageView {
+  if (!isView(img)) return { src: img, x0: 0, y0: 0, width: img.width, height: img.height, flip: true };
+  return { ...img, flip: !img.flip };
+}
+
+/** Calls fn for each row y: the row's pixel x starts at data[p + x * step] (step is -3 for mirrored views). */
+export function forEachRow(img: AnyImage, fn: (y: number, data: Uint8Array, p: number, step: number) => void): void {
+  if (!isView(img)) {
+    for (let y = 0; y < img.height; y++) fn(y, img.data, y * img.width * 3, 3);
+    return;
+  }
+  const { src, x0, y0, width, height, flip } = img;
+  for (let y = 0; y < height; y++) {
+    const row = ((y0 + y) * src.width + x0) * 3;
+    if (flip) fn(y, src.data, row + (width - 1) * 3, -3);
+    else fn(y, src.data, row, 3);
+  }
+}

@@ -1,5 +1,5 @@
 // PaddleVideo's Scale (augmentations.py): resize so the short side becomes short_size.
-import type { RgbImage } from './image.ts';
+import { materialize, type AnyImage } from './image.ts';
 import { cv2ResizeLinear } from './resize-cv2.ts';
 import { pillowResizeBilinear } from './resize-pillow.ts';
 
@@ -55,10 +55,11 @@ export function scaleSize(args: Required<ScaleArgs>, w: number, h: number): [num
 }
 
 /** Scale one image; returns the same object when PaddleVideo leaves it unchanged. */
-export function scaleImage(args: Required<ScaleArgs>, img: RgbImage): RgbImage {
+export function scaleImage(args: Required<ScaleArgs>, img: AnyImage): AnyImage {
   const size = scaleSize(args, img.width, img.height);
   if (!size) return img;
+  const src = materialize(img);
   const [ow, oh] = size;
   if (ow < 1 || oh < 1) throw new Error(`Scale: output size ${ow}x${oh} for a ${img.width}x${img.height} image`);
-  return args.backend === 'pillow' ? pillowResizeBilinear(img, ow, oh) : cv2ResizeLinear(img, ow, oh);
+  return args.backend === 'pillow' ? pillowResizeBilinear(src, ow, oh) : cv2ResizeLinear(src, ow, oh);
 }
