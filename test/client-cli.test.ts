@@ -89,6 +89,17 @@ test('client http and rpc, video mode, --json: same answer for the same file', a
   assert.ok(gj.topk[0].prob >= gj.topk[1].prob && gj.topk[1].prob >= gj.topk[2].prob);
 });
 
+test('-c takes the port from a serving config when -ptn is not given; a bad config is one clear line', async () => {
+  const yaml = path.join(tmp, 'serving.yaml');
+  await writeFile(yaml, `http_port: ${server.httpPort}\nrpc_port: ${server.rpcPort}\nop:\n  video:\n    concurrency: 1\n`);
+  const r = await cli(['client', 'rpc', '-i', clip, '-c', yaml, '--mode', 'video', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).response.err_no, 0);
+  const bad = await cli(['client', 'http', '-i', clip, '-c', path.join(tmp, 'missing.yaml')]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /^vidserve client http: .*missing\.yaml: cannot read the serving config/);
+});
+
 test('a directory: every .avi/.mp4 is sent; a broken one fails alone and the exit code says so', async () => {
   const dir = path.join(tmp, 'videos');
   await rm(dir, { recursive: true, force: true });
