@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inputError } from '../errors.ts';
-import { runFfmpeg, spawnFfmpeg, stderrTail, waitForExit } from './ffmpeg.ts';
+import { runFfmpeg, spawnFfmpeg, StderrLog, stderrTail, waitForExit } from './ffmpeg.ts';
 
 /** RGB uint8 frames, C order [T,H,W,3]. */
 export interface Frames {
@@ -194,9 +194,9 @@ async function runDecode(
     args = ['-i', path, ...rgbOut([])];
   }
   const child = spawnFfmpeg(args);
-  const exited = waitForExit(child, false);
+  const log = new StderrLog();
+  const exited = waitForExit(child, log);
 
-  let stderr = '';
   let width = 0;
   let height = 0;
   let frame: Uint8Array | undefined;
@@ -231,11 +231,10 @@ async function runDecode(
     }
   };
 
-  child.stderr.on('data', (c: Buffer) => {
-    stderr += c.toString('utf8');
+  child.stderr.on('data', () => {
     if (frame) return;
     // The rgb24 output's frame size (after auto-rotation) is reported before any frame is written.
-    const m = /Output #\d+, rawvideo[\s\S]*?Stream #\d+:\d+[^\n]*?rgb24, (\d+)x(\d+)/.exec(stderr);
+    const m = /Output #\d+, rawvideo[\s\S]*?Stream #\d+:\d+[^\n]*?rgb24, (\d+)x(\d+)/.exec(log.start);
     if (!m) return;
     width = Number(m[1]);
     height = Number(m[2]);
@@ -248,6 +247,7 @@ async function runDecode(
   });
 
   const run = await exited;
+  const stderr = run.stderr;
   if (failure) throw failure;
   if (run.code !== 0) throw inputFailure(what, stderr);
   if (!frame && pending.length) throw new Error(`ffmpeg did not report the decoded frame size for ${what}`);

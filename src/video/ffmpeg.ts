@@ -28,10 +28,10 @@ export function ffmpegPath(): string {
 
 export type FfmpegProcess = ChildProcessByStdio<Writable | null, Readable, Readable>;
 
-/** Starts ffmpeg with stdout and stderr piped (stdin piped only when asked). */
+/** Starts ffmpeg with stdout and stderr piped (stdin piped only when asked). The final statistics line is kept. */
 export function spawnFfmpeg(args: readonly string[], opts: { stdin?: boolean } = {}): FfmpegProcess {
   const bin = ffmpegPath();
-  const child = spawn(bin, ['-hide_banner', '-nostdin', ...args], {
+  const child = spawn(bin, ['-hide_banner', '-nostdin', '-nostats', ...args], {
     stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   }) as FfmpegProcess;
   return child;
@@ -43,17 +43,51 @@ export interface FfmpegRun {
   stderr: string;
 }
 
+/**
+ * ffmpeg's log, bounded: the head (stream information) and the tail (errors, final statistics) are kept, the middle
+ * of a long log (e.g. one warning per damaged frame) is dropped.
+ */
+export class StderrLog {
+  private head = '';
+  private tail = '';
+  private dropped = 0;
+  constructor(
+    private readonly headMax = 256 * 1024,
+    private readonly tailMax = 64 * 1024,
+  ) {}
+  push(chunk: string): void {
+    if (this.head.length < this.headMax) {
+      const room = this.headMax - this.head.length;
+      this.head += chunk.slice(0, room);
+      chunk = chunk.slice(room);
+    }
+    if (!chunk) return;
+    this.tail += chunk;
+    if (this.tail.length > this.tailMax) {
+      const cut = this.tail.length - this.tailMax;
+      this.dropped += cut;
+      this.tail = this.tail.slice(cut);
+    }
+  }
+  /** The head only: complete as soon as ffmpeg has printed its stream information. */
+  get start(): string {
+    return this.head;
+  }
+  toString(): string {
+    return this.dropped ? `${this.head}\n[... ${this.dropped} characters of ffmpeg log omitted ...]\n${this.tail}` : this.head + this.tail;
+  }
+}
+
 /** Resolves when the process has exited and both output pipes are drained. Spawn failures reject. */
-export function waitForExit(child: FfmpegProcess, collectStderr = true): Promise<FfmpegRun> {
+export function waitForExit(child: FfmpegProcess, log = new StderrLog()): Promise<FfmpegRun> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    if (collectStderr) child.stderr.on('data', (c: Buffer) => chunks.push(c));
-    else child.stderr.resume();
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (c: string) => log.push(c));
     child.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') reject(new Error(`ffmpeg not found at '${ffmpegPath()}' (set FFMPEG_PATH)`));
       else reject(err);
     });
-    child.once('close', (code, signal) => resolve({ code, signal, stderr: Buffer.concat(chunks).toString('utf8') }));
+    child.once('close', (code, signal) => resolve({ code, signal, stderr: log.toString() }));
   });
 }
 
