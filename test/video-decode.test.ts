@@ -157,7 +157,7 @@ test('bad input gives clear input errors', async () => {
 });
 
 test('truncated files are reported as truncated', async () => {
-  for (const name of ['h264_moov_end.mp4', 'faststart.mp4']) {
+  for (const name of ['h264_moov_end.mp4', 'faststart.mp4', 'vp9.webm', 'odd_ffv1.mkv']) {
     const bytes = await readFile(path(name));
     const cut = bytes.subarray(0, Math.floor(bytes.length * 0.6));
     await assertInputError(decodeAllFrames(cut), /truncated/);

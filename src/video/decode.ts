@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inputError } from '../errors.ts';
-import { runFfmpeg, spawnFfmpeg, StderrLog, stderrTail, waitForExit } from './ffmpeg.ts';
+import { cleanLogLine, runFfmpeg, spawnFfmpeg, StderrLog, stderrTail, waitForExit } from './ffmpeg.ts';
 
 /** RGB uint8 frames, C order [T,H,W,3]. */
 export interface Frames {
@@ -78,7 +78,7 @@ function inputFailure(what: string, stderr: string): Error {
   if (/Permission denied/.test(stderr)) return inputError(`${what}: permission denied`);
   if (/matches no streams|does not contain any stream/.test(stderr)) return inputError(`${what} has no video stream`);
   const cut = truncation(stderr);
-  if (cut) return inputError(`${what} is truncated or corrupt (ffmpeg: ${cut.trim()})`);
+  if (cut) return inputError(`${what} is truncated or corrupt (ffmpeg: ${cleanLogLine(cut)})`);
   if (/moov atom not found/.test(stderr))
     return inputError(`${what} is not a readable video (truncated mp4/mov: index 'moov' missing)`);
   if (/Invalid data found when processing input|could not find codec parameters|Unknown input format/i.test(stderr))
@@ -86,11 +86,12 @@ function inputFailure(what: string, stderr: string): Error {
   return inputError(`${what} could not be decoded (ffmpeg: ${tail})`);
 }
 
-/** Truncated streams: ffmpeg's demuxers report reading past the end of the data. */
+/**
+ * Truncated files, as ffmpeg's demuxers report them: mov/mp4 "partial file" (index points past the end), matroska/webm
+ * "Read error" at the cut. A truncated AVI is not detectable this way (its frames up to the cut decode, as with cv2).
+ */
 function truncation(stderr: string): string | undefined {
-  const m = /(stream \d+, offset 0x[0-9a-f]+: partial file|Truncating packet[^\n]*|File ended prematurely[^\n]*|Packet corrupt[^\n]*|End of file[^\n]*)/i.exec(
-    stderr,
-  );
+  const m = /(stream \d+, offset 0x[0-9a-f]+: partial file|\[matroska,webm @ [^\]]+\] Read error|File ended prematurely[^\n]*)/i.exec(stderr);
   return m?.[1];
 }
 
@@ -253,7 +254,7 @@ async function runDecode(
   if (!frame && pending.length) throw new Error(`ffmpeg did not report the decoded frame size for ${what}`);
   if (filled !== 0) throw new Error(`ffmpeg output for ${what} ended inside a frame`);
   const cut = truncation(stderr);
-  if (cut) throw inputError(`${what} is truncated or corrupt (ffmpeg: ${cut.trim()})`);
+  if (cut) throw inputError(`${what} is truncated or corrupt (ffmpeg: ${cleanLogLine(cut)})`);
 
   let decoded = piped;
   if (select) {

@@ -104,5 +104,10 @@ export function stderrTail(stderr: string, lines = 2): string {
     .split(/\r?\n|\r/)
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('frame=') && !/^(video|Stream mapping|Press \[q\])/.test(l));
-  return meaningful.slice(-lines).join(' | ');
+  return meaningful.slice(-lines).map(cleanLogLine).join(' | ');
+}
+
+/** "[matroska,webm @ 0x55d0c0] Read error" -> "matroska,webm: Read error" (addresses mean nothing to users). */
+export function cleanLogLine(line: string): string {
+  return line.replace(/\[([^\]@]+?) @ 0x[0-9a-f]+\] /gi, '$1: ').trim();
 }
