@@ -274,8 +274,8 @@ export async function decodeAllFrames(input: VideoInput): Promise<Frames> {
     let frameBytes = info.width * info.height * 3;
     let data = new Uint8Array(Math.min(cap, info.packets) * frameBytes);
     const res = await runDecode(path, what, cap, undefined, (i, rgb) => {
-      if (rgb.length !== frameBytes) {
-        if (i !== 0) throw inputError(`${what}: frame size changes within the video`);
+      if (i === 0 && rgb.length !== frameBytes) {
+        // The decoder's frame size is authoritative (the probe's is from the container header).
         frameBytes = rgb.length;
         data = new Uint8Array(Math.min(cap, info.packets) * frameBytes);
       }

@@ -1,0 +1,16 @@
+// Public API of the video module: decoding (ffmpeg), PaddleVideo-exact preprocessing pipelines, .npy I/O.
+export { decodeAllFrames, decodeSampledFrames, probeVideo, type Frames, type VideoInfo, type VideoInput } from './decode.ts';
+export { ffmpegPath } from './ffmpeg.ts';
+export { readNpy, writeNpy, type NpyArray } from './npy.ts';
+export {
+  getPipeline,
+  PIPELINES,
+  pipelineSampler,
+  preprocessFrames,
+  preprocessVideo,
+  sampleIndices,
+  type OpSpec,
+  type PipelineSpec,
+  type PreprocessOptions,
+} from './pipelines.ts';
+export { samplerIndices, type SamplerArgs } from './sampler.ts';
