@@ -126,7 +126,7 @@ function image2ArrayNormalized(a: Image2ArrayArgs, n: NormalizationArgs, imgs: A
 function frameViews(frames: Frames, order: readonly number[]): RgbImage[] {
   const frameBytes = frames.H * frames.W * 3;
   if (frames.data.length !== frames.T * frameBytes)
-    throw new Error(`frames: ${frames.data.length} bytes do not hold ${frames.T}x${frames.H}x${frames.W}x3`);
+    throw inputError(`frames: ${frames.data.length} bytes do not hold [${frames.T}, ${frames.H}, ${frames.W}, 3] uint8`);
   return order.map((i) => ({ data: frames.data.subarray(i * frameBytes, (i + 1) * frameBytes), width: frames.W, height: frames.H }));
 }
 
