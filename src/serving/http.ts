@@ -109,3 +109,16 @@ export async function startHttp(ctx: HandlerContext, opts: HttpOptions): Promise
   const port = typeof addr === 'object' && addr ? addr.port : opts.port;
   return { app, port };
 }
+
+/**
+ * Stops accepting and waits for in-flight requests. Keep-alive connections that go idle while closing are closed
+ * as they go idle (fastify keeps them open for 72 s otherwise, which would stall shutdown).
+ */
+export async function stopHttp(app: FastifyInstance): Promise<void> {
+  const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+  try {
+    await app.close();
+  } finally {
+    clearInterval(sweep);
+  }
+}

@@ -72,6 +72,11 @@ export class VideoOp {
     return this.admitted;
   }
 
+  /** Model runs in progress right now. */
+  get running(): number {
+    return this.inferBusy;
+  }
+
   get queued(): number {
     return this.inferQueue.length + this.prepare.load;
   }

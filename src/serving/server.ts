@@ -13,7 +13,7 @@ import { WorkerGroup } from './pool.ts';
 import { VideoOp } from './op.ts';
 import { LabelMap, diagnoseScores, parseLabelList } from './postprocess.ts';
 import { ServingMetrics } from './metrics.ts';
-import { startHttp } from './http.ts';
+import { startHttp, stopHttp } from './http.ts';
 import { startGrpc, stopGrpc } from './grpc.ts';
 import { resolvePipeline, type PipelineRef } from './preprocess.ts';
 import type { SessionInit } from './messages.ts';
@@ -253,6 +253,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       provider,
       labels: labels.source,
       in_flight: videoOp.inFlight,
+      running: videoOp.running,
       queued: videoOp.queued,
       concurrency: op.concurrency,
     });
@@ -294,7 +295,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         log.info('shutting down: no new requests; finishing in-flight ones');
         // Refuse new predictions at once, then let listeners finish what they have.
         const drained = videoOp.drain();
-        await Promise.all([app?.close(), grpcServer ? stopGrpc(grpcServer) : undefined, drained]);
+        await Promise.all([app ? stopHttp(app) : undefined, grpcServer ? stopGrpc(grpcServer) : undefined, drained]);
         await videoOp.close();
         log.info('stopped');
         await logs.close();
