@@ -164,3 +164,14 @@ test('truncated files are reported as truncated', async () => {
     await assertInputError(decodeSampledFrames(cut, (n) => [n - 1]), /truncated/);
   }
 });
+
+test('an AbortSignal stops decoding (ffmpeg is killed) and rejects with AbortError', async () => {
+  const ac = new AbortController();
+  const p = decodeAllFrames(path('long_mpeg4.avi'), { signal: ac.signal });
+  setTimeout(() => ac.abort(), 20);
+  await assert.rejects(p, { name: 'AbortError' });
+  await assert.rejects(
+    preprocessVideo(PIPELINES.PPTSM!, new Uint8Array(await readFile(path('vp8.webm'))), { signal: AbortSignal.abort() }),
+    { name: 'AbortError' },
+  );
+});

@@ -36,6 +36,11 @@ interface ProbeReport extends VideoInfo {
 
 export type VideoInput = string | Uint8Array;
 
+export interface DecodeOptions {
+  /** Aborting kills the ffmpeg process and rejects with the signal's AbortError. */
+  signal?: AbortSignal;
+}
+
 function describe(input: VideoInput): string {
   return typeof input === 'string' ? `'${input}'` : `uploaded video (${input.byteLength} bytes)`;
 }
@@ -144,9 +149,9 @@ function parseReport(stderr: string, what: string): ProbeReport {
   return { frames, width, height, fps, rotation, codec, format, packets, durationSec };
 }
 
-async function probeFile(path: string, what: string): Promise<ProbeReport> {
+async function probeFile(path: string, what: string, opts: DecodeOptions): Promise<ProbeReport> {
   // Stream copy into the null muxer: demuxes the whole file (counting packets) without decoding.
-  const run = await runFfmpeg(['-i', path, '-map', '0:V:0', '-c', 'copy', '-f', 'null', '-']);
+  const run = await runFfmpeg(['-i', path, '-map', '0:V:0', '-c', 'copy', '-f', 'null', '-'], opts);
   if (run.code !== 0) throw inputFailure(what, run.stderr);
   const report = parseReport(run.stderr, what);
   if (report.packets === 0) throw inputError(`${what} has no video frames`);
@@ -154,9 +159,9 @@ async function probeFile(path: string, what: string): Promise<ProbeReport> {
 }
 
 /** Frame count (as cv2 reports it), size, fps, rotation and codec of the first video stream. */
-export async function probeVideo(input: VideoInput): Promise<VideoInfo> {
+export async function probeVideo(input: VideoInput, opts: DecodeOptions = {}): Promise<VideoInfo> {
   return withInputFile(input, async (path) => {
-    const { frames, width, height, fps, rotation, codec } = await probeFile(path, describe(input));
+    const { frames, width, height, fps, rotation, codec } = await probeFile(path, describe(input), opts);
     return { frames, width, height, fps, rotation, codec };
   });
 }
@@ -180,6 +185,7 @@ async function runDecode(
   cap: number,
   select: readonly number[] | undefined,
   onFrame: (index: number, rgb: Uint8Array, width: number, height: number) => void,
+  opts: DecodeOptions,
 ): Promise<DecodeResult> {
   const capArgs = ['-frames:v', String(cap)];
   const rgbOut = (filter: string[]): string[] => [
@@ -194,7 +200,7 @@ async function runDecode(
   } else {
     args = ['-i', path, ...rgbOut([])];
   }
-  const child = spawnFfmpeg(args);
+  const child = spawnFfmpeg(args, opts);
   const log = new StderrLog();
   const exited = waitForExit(child, log);
 
@@ -265,10 +271,10 @@ async function runDecode(
 }
 
 /** All frames of a video as cv2.VideoCapture + BGR->RGB gives them to the seed's client. */
-export async function decodeAllFrames(input: VideoInput): Promise<Frames> {
+export async function decodeAllFrames(input: VideoInput, opts: DecodeOptions = {}): Promise<Frames> {
   const what = describe(input);
   return withInputFile(input, async (path) => {
-    const info = await probeFile(path, what);
+    const info = await probeFile(path, what, opts);
     // cv2 attempts exactly CAP_PROP_FRAME_COUNT reads; frames past that are never returned.
     const cap = info.frames;
     let frameBytes = info.width * info.height * 3;
@@ -285,7 +291,7 @@ export async function decodeAllFrames(input: VideoInput): Promise<Frames> {
         data = grown;
       }
       data.set(rgb, i * frameBytes);
-    });
+    }, opts);
     if (res.decoded === 0) throw inputError(`${what} has no decodable video frames`);
     const T = res.decoded;
     if (data.length !== T * frameBytes) data = data.slice(0, T * frameBytes);
@@ -298,10 +304,14 @@ export async function decodeAllFrames(input: VideoInput): Promise<Frames> {
  * `pick` gets the number of frames the seed's client would have decoded (cv2's count, minus unreadable frames), so
  * the picked frames equal `decodeAllFrames` followed by indexing.
  */
-export async function decodeSampledFrames(input: VideoInput, pick: (frameCount: number) => number[]): Promise<Frames> {
+export async function decodeSampledFrames(
+  input: VideoInput,
+  pick: (frameCount: number) => number[],
+  opts: DecodeOptions = {},
+): Promise<Frames> {
   const what = describe(input);
   return withInputFile(input, async (path) => {
-    const info = await probeFile(path, what);
+    const info = await probeFile(path, what, opts);
     const cap = info.frames;
     // First guess of the readable frame count; confirmed (or corrected) by the decoder's own count.
     let count = Math.min(cap, info.packets);
@@ -315,7 +325,7 @@ export async function decodeSampledFrames(input: VideoInput, pick: (frameCount: 
         kept.set(i, rgb.slice());
         W = w;
         H = h;
-      });
+      }, opts);
       if (res.decoded === 0) throw inputError(`${what} has no decodable video frames`);
       if (res.decoded !== count) {
         // The decoder disagreed with the container's count: pick again for the true count.

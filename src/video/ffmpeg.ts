@@ -29,10 +29,13 @@ export function ffmpegPath(): string {
 export type FfmpegProcess = ChildProcessByStdio<Writable | null, Readable, Readable>;
 
 /** Starts ffmpeg with stdout and stderr piped (stdin piped only when asked). The final statistics line is kept. */
-export function spawnFfmpeg(args: readonly string[], opts: { stdin?: boolean } = {}): FfmpegProcess {
+export function spawnFfmpeg(args: readonly string[], opts: { stdin?: boolean; signal?: AbortSignal } = {}): FfmpegProcess {
   const bin = ffmpegPath();
   const child = spawn(bin, ['-hide_banner', '-nostdin', '-nostats', ...args], {
     stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    // Aborting kills ffmpeg; waitForExit then rejects with the AbortError.
+    signal: opts.signal,
+    killSignal: 'SIGKILL',
   }) as FfmpegProcess;
   return child;
 }
@@ -92,8 +95,8 @@ export function waitForExit(child: FfmpegProcess, log = new StderrLog()): Promis
 }
 
 /** Runs ffmpeg to completion, ignoring stdout, and returns its stderr (where ffmpeg reports stream info and stats). */
-export async function runFfmpeg(args: readonly string[]): Promise<FfmpegRun> {
-  const child = spawnFfmpeg(args);
+export async function runFfmpeg(args: readonly string[], opts: { signal?: AbortSignal } = {}): Promise<FfmpegRun> {
+  const child = spawnFfmpeg(args, opts);
   child.stdout.resume();
   return waitForExit(child);
 }

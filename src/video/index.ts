@@ -1,5 +1,13 @@
 // Public API of the video module: decoding (ffmpeg), PaddleVideo-exact preprocessing pipelines, .npy I/O.
-export { decodeAllFrames, decodeSampledFrames, probeVideo, type Frames, type VideoInfo, type VideoInput } from './decode.ts';
+export {
+  decodeAllFrames,
+  decodeSampledFrames,
+  probeVideo,
+  type DecodeOptions,
+  type Frames,
+  type VideoInfo,
+  type VideoInput,
+} from './decode.ts';
 export { ffmpegPath } from './ffmpeg.ts';
 export { readNpy, writeNpy, type NpyArray } from './npy.ts';
 export {

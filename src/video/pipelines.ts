@@ -3,7 +3,7 @@
 // deploy/python_serving/recognition_web_service.py. Adding a model means adding a spec, not code.
 import { inputError } from '../errors.ts';
 import type { FloatTensor, Tensor } from '../tensor.ts';
-import { decodeSampledFrames, type Frames, type VideoInput } from './decode.ts';
+import { decodeSampledFrames, type DecodeOptions, type Frames, type VideoInput } from './decode.ts';
 import { samplerIndices, type SamplerArgs } from './sampler.ts';
 import {
   image2Array,
@@ -170,11 +170,23 @@ export function preprocessFrames(spec: PipelineSpec, frames: Frames, opts: Prepr
  * Server-side preprocessing of a compressed video: decodes once, keeping only the frames the Sampler picks.
  * Equals decodeAllFrames + preprocessFrames.
  */
-export async function preprocessVideo(spec: PipelineSpec, input: VideoInput, opts?: { stage?: 'float32' }): Promise<FloatTensor>;
-export async function preprocessVideo(spec: PipelineSpec, input: VideoInput, opts: { stage: 'uint8' }): Promise<Tensor<Uint8Array>>;
-export async function preprocessVideo(spec: PipelineSpec, input: VideoInput, opts?: PreprocessOptions): Promise<Tensor<Float32Array | Uint8Array>>;
-export async function preprocessVideo(spec: PipelineSpec, input: VideoInput, opts: PreprocessOptions = {}): Promise<Tensor<Float32Array | Uint8Array>> {
+export async function preprocessVideo(
+  spec: PipelineSpec,
+  input: VideoInput,
+  opts?: DecodeOptions & { stage?: 'float32' },
+): Promise<FloatTensor>;
+export async function preprocessVideo(spec: PipelineSpec, input: VideoInput, opts: DecodeOptions & { stage: 'uint8' }): Promise<Tensor<Uint8Array>>;
+export async function preprocessVideo(
+  spec: PipelineSpec,
+  input: VideoInput,
+  opts?: DecodeOptions & PreprocessOptions,
+): Promise<Tensor<Float32Array | Uint8Array>>;
+export async function preprocessVideo(
+  spec: PipelineSpec,
+  input: VideoInput,
+  opts: DecodeOptions & PreprocessOptions = {},
+): Promise<Tensor<Float32Array | Uint8Array>> {
   const sampler = pipelineSampler(spec);
-  const sampled = await decodeSampledFrames(input, (n) => samplerIndices(sampler, n));
+  const sampled = await decodeSampledFrames(input, (n) => samplerIndices(sampler, n), { signal: opts.signal });
   return runAfterSampler(spec, frameViews(sampled, [...Array(sampled.T).keys()]), opts);
 }
