@@ -55,6 +55,18 @@ before(async () => {
   // Rotation metadata (display matrix) on a copy of the h264 stream, moov moved to the front.
   await ffmpeg('-i', path('h264_moov_end.mp4'), '-c', 'copy', '-metadata:s:v:0', 'rotate=90', '-movflags', '+faststart', path('rotated.mp4'));
   await ffmpeg('-i', path('h264_moov_end.mp4'), '-c', 'copy', '-movflags', '+faststart', path('faststart.mp4'));
+  // Audio longer than the video: the container duration (what cv2's frame count is estimated from) is 2 s.
+  await ffmpeg(
+    ...['-f', 'lavfi', '-t', '1', '-i', 'testsrc=size=96x64:rate=25', '-f', 'lavfi', '-t', '2', '-i', 'sine'],
+    ...['-c:v', 'libvpx', '-c:a', 'libvorbis', path('long_audio.webm')],
+  );
+  // MJPEG in AVI with two frames' JPEG headers wiped: 30 packets, 28 decodable frames.
+  await ffmpeg(...testsrc('96x64', '25', 1.2), '-c:v', 'mjpeg', '-q:v', '5', path('mjpeg.avi'));
+  const avi = await readFile(path('mjpeg.avi'));
+  const soi: number[] = [];
+  for (let i = 0; i + 1 < avi.length; i++) if (avi[i] === 0xff && avi[i + 1] === 0xd8) soi.push(i);
+  for (const k of [10, 11]) avi.fill(0, soi[k]!, soi[k]! + 300);
+  await writeFile(path('mjpeg_damaged.avi'), avi);
 });
 
 after(async () => {
@@ -174,4 +186,24 @@ test('an AbortSignal stops decoding (ffmpeg is killed) and rejects with AbortErr
     preprocessVideo(PIPELINES.PPTSM!, new Uint8Array(await readFile(path('vp8.webm'))), { signal: AbortSignal.abort() }),
     { name: 'AbortError' },
   );
+});
+
+test('cv2 frame count vs readable frames: reads past the readable frames are skipped, like the seed client', async () => {
+  // webm: cv2 estimates duration * fps = 50 frames, but only 25 video frames exist.
+  assert.equal((await probeVideo(path('long_audio.webm'))).frames, 50);
+  const webm = await decodeAllFrames(path('long_audio.webm'));
+  assert.equal(webm.T, 25);
+  // Damaged MJPEG: two packets do not decode; the sampler must see 28 frames, not 30.
+  assert.equal((await probeVideo(path('mjpeg_damaged.avi'))).frames, 30);
+  const all = await decodeAllFrames(path('mjpeg_damaged.avi'));
+  assert.equal(all.T, 28);
+  for (const [file, frames] of [['long_audio.webm', webm], ['mjpeg_damaged.avi', all]] as const) {
+    const seen: number[] = [];
+    const s = await decodeSampledFrames(path(file), (n) => {
+      seen.push(n);
+      return sampleIndices(PIPELINES.PPTSM!, n);
+    });
+    assert.equal(seen[seen.length - 1], frames.T, `${file}: last pick saw the readable frame count`);
+    sampleIndices(PIPELINES.PPTSM!, frames.T).forEach((i, t) => assert.ok(frameAt(s, t).equals(frameAt(frames, i)), `${file} t=${t}`));
+  }
 });
