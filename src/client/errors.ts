@@ -16,7 +16,7 @@ export class VideoClientError extends Error {
 /** The input cannot be sent: missing path, a directory, an unreadable or non-video file. */
 export class InputError extends VideoClientError {
   constructor(
-    code: 'ENOENT' | 'NOT_A_FILE' | 'UNREADABLE' | 'NOT_A_VIDEO' | 'BAD_INPUT',
+    code: 'ENOENT' | 'NOT_A_FILE' | 'UNREADABLE' | 'NOT_A_VIDEO' | 'TOO_LARGE' | 'BAD_INPUT',
     message: string,
     readonly path?: string,
     options?: { cause?: unknown },

@@ -24,6 +24,9 @@ export interface PayloadOptions {
   logid?: number;
 }
 
+// V8's longest string (2^29 - 24 characters): the base64 of the frames must fit in one.
+const MAX_STRING_CHARS = 2 ** 29 - 24;
+
 function isDecoded(x: VideoInput): x is DecodedFrames {
   return typeof x === 'object' && !(x instanceof Uint8Array) && 'data' in x;
 }
@@ -82,6 +85,15 @@ export async function buildRequest(input: VideoInput, opts: PayloadOptions): Pro
     const f = isDecoded(input) ? input : await decodeInput(input);
     if (f.data.byteLength !== f.T * f.H * f.W * 3) {
       throw new InputError('BAD_INPUT', `decoded frames hold ${f.data.byteLength} bytes, not T*H*W*3 = ${f.T * f.H * f.W * 3}`);
+    }
+    const b64Chars = 4 * Math.ceil(f.data.byteLength / 3);
+    if (b64Chars > MAX_STRING_CHARS) {
+      const mb = (n: number): string => (n / 1024 / 1024).toFixed(0);
+      throw new InputError(
+        'TOO_LARGE',
+        `${typeof input === 'string' ? input : 'video'}: ${f.T} frames of ${f.W}x${f.H} are ${mb(f.data.byteLength)} MB raw (${mb(b64Chars)} MB as base64), more than one request can carry; send the compressed file instead (mode 'video', CLI --mode video)`,
+        typeof input === 'string' ? input : undefined,
+      );
     }
     key.push('frames', 'frames_shape');
     value.push(base64(f.data), `(${f.T}, ${f.H}, ${f.W}, 3)`);
