@@ -1,7 +1,8 @@
 // OpenCV 4.x cv2.resize(img, (w, h), interpolation=cv2.INTER_LINEAR) for 8-bit 3-channel images
 // (modules/imgproc/src/resize.cpp): 11-bit fixed-point weights computed from float32 offsets, an int32 horizontal pass,
-// and a vertical pass whose SIMD part (128-bit universal intrinsics, as in x86-64 builds) rounds differently from the
-// scalar tail. An exact 2x downscale in both directions takes OpenCV's INTER_AREA fast path instead.
+// and a vertical pass with the rounding of its SIMD kernel (VResizeLinearVec_32s8u, 128-bit universal intrinsics as in
+// x86-64 builds): ((S0 >> 4) * b0 >> 16) + ((S1 >> 4) * b1 >> 16), then (x + 2) >> 2 — not the scalar
+// (S0 * b0 + S1 * b1 + 2^21) >> 22. An exact 2x downscale in both directions takes OpenCV's INTER_AREA fast path.
 import { rgbImage, type RgbImage } from './image.ts';
 
 const COEF_BITS = 11;
