@@ -29,12 +29,68 @@ export function pairwiseSumF32(a: Float32Array, start = 0, n = a.length): number
   return f32(pairwiseSumF32(a, start, n2) + pairwiseSumF32(a, start + n2, n - n2));
 }
 
+// numpy's float32 exp (the SIMD kernel used on x86 with AVX2/AVX512: Cody-Waite range reduction, then a 5th/2nd
+// order rational approximation) differs from a correctly rounded exp by up to ~2.5 ulp, so the seed's printed
+// probabilities come from that kernel. We evaluate the same steps in float32, fused multiply-adds included.
+const f32bits = (b: number) => new Float32Array(new Uint32Array([b]).buffer)[0]!;
+const EXP_XMAX = 88.72283935546875;
+const EXP_XMIN = -103.97208404541015625;
+const LOG2E_F = f32bits(0x3fb8aa3b);
+const RINT_MAGIC_F = f32bits(0x4b400000);
+const CODY_C1 = f32bits(0xbf317200);
+const CODY_C2 = f32bits(0xb5bfbe8e);
+const EXP_P = [0x3f800000, 0x3f39cbd5, 0x3e7d4c58, 0x3d517d8c, 0x3bdd7159, 0x3a053dd8].map(f32bits);
+const EXP_Q = [0x3f800000, 0xbe8c6857, 0x3cb0e832].map(f32bits);
+
+const scratch = new Float64Array(1);
+const scratchBits = new BigInt64Array(scratch.buffer);
+
+/**
+ * float32 fma(a, b, c) with one rounding: a*b is exact in double; the double sum is made round-to-odd using its
+ * exact error term, which makes the final rounding to float32 correct (no double-rounding error).
+ */
+export function fmaF32(a: number, b: number, c: number): number {
+  const p = a * b;
+  const s = p + c;
+  const bp = s - p;
+  const err = p - (s - bp) + (c - bp);
+  if (err === 0 || !Number.isFinite(s)) return f32(s);
+  scratch[0] = s;
+  // Round-to-odd: if the sum's last bit is even, step one ulp towards the exact value.
+  if ((scratchBits[0]! & 1n) === 0n) {
+    const towardLarger = (err > 0) === (s > 0);
+    scratchBits[0] = scratchBits[0]! + (towardLarger ? 1n : -1n);
+  }
+  return f32(scratch[0]!);
+}
+
+/** numpy's float32 exp, value for value (see above). */
+export function numpyExpF32(xIn: number): number {
+  if (Number.isNaN(xIn)) return NaN;
+  if (xIn >= EXP_XMAX) return Infinity;
+  if (xIn <= EXP_XMIN) return 0;
+  const x = f32(xIn);
+  const q = f32(f32(f32(x * LOG2E_F) + RINT_MAGIC_F) - RINT_MAGIC_F);
+  let y = fmaF32(q, CODY_C1, x);
+  y = fmaF32(q, CODY_C2, y);
+  let num = fmaF32(EXP_P[5]!, y, EXP_P[4]!);
+  num = fmaF32(num, y, EXP_P[3]!);
+  num = fmaF32(num, y, EXP_P[2]!);
+  num = fmaF32(num, y, EXP_P[1]!);
+  num = fmaF32(num, y, EXP_P[0]!);
+  let den = fmaF32(EXP_Q[2]!, y, EXP_Q[1]!);
+  den = fmaF32(den, y, EXP_Q[0]!);
+  const poly = f32(num / den);
+  // scalef: poly * 2^q, one rounding (only matters for results in float32's subnormal range)
+  return f32(poly * 2 ** q);
+}
+
 /** Softmax of one float32 row as the seed's np_softmax computes it: x -= max; exp(x) / sum(exp(x)). */
 export function softmaxF32(logits: Float32Array): Float32Array {
   let max = -Infinity;
   for (const v of logits) if (v > max || Number.isNaN(v)) max = v;
   const e = new Float32Array(logits.length);
-  for (let i = 0; i < logits.length; i++) e[i] = f32(Math.exp(f32(logits[i]! - max)));
+  for (let i = 0; i < logits.length; i++) e[i] = numpyExpF32(f32(logits[i]! - max));
   const sum = pairwiseSumF32(e);
   for (let i = 0; i < e.length; i++) e[i] = f32(e[i]! / sum);
   return e;

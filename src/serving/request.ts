@@ -278,7 +278,7 @@ export function decodeBase64(v: WireString, what: string): Uint8Array {
   if (len > 1 && text.charCodeAt(len - 2) === 0x3d) pad++;
   const out = Buffer.from(text, 'base64');
   const expected = Math.floor(((len - pad) * 6) / 8);
-  if (len % 4 === 1 || out.length !== expected) {
+  if (len % 4 !== 0 || out.length !== expected) {
     throw inputError(`"${what}" is not valid base64 (${len} characters decode to ${out.length} bytes; expected ${expected})`);
   }
   return new Uint8Array(out.buffer, out.byteOffset, out.length);
