@@ -67,6 +67,8 @@ before(async () => {
   for (let i = 0; i + 1 < avi.length; i++) if (avi[i] === 0xff && avi[i + 1] === 0xd8) soi.push(i);
   for (const k of [10, 11]) avi.fill(0, soi[k]!, soi[k]! + 300);
   await writeFile(path('mjpeg_damaged.avi'), avi);
+  for (const at of soi) avi.fill(0, at, at + 300);
+  await writeFile(path('mjpeg_undecodable.avi'), avi);
 });
 
 after(async () => {
@@ -166,6 +168,9 @@ test('bad input gives clear input errors', async () => {
   await assertInputError(decodeAllFrames(path('missing.avi')), /missing\.avi': file not found/);
   await assertInputError(decodeAllFrames(path('audio_only.m4a')), /has no video stream/);
   await assertInputError(preprocessVideo(PIPELINES.PPTSM!, path('audio_only.m4a')), /has no video stream/);
+  // 30 packets, none of which decodes.
+  await assertInputError(decodeAllFrames(path('mjpeg_undecodable.avi')), /mjpeg_undecodable\.avi' has no decodable video frames/);
+  await assertInputError(preprocessVideo(PIPELINES.PPTSM!, path('mjpeg_undecodable.avi')), /has no decodable video frames/);
 });
 
 test('truncated files are reported as truncated', async () => {

@@ -256,7 +256,12 @@ async function runDecode(
   const run = await exited;
   const stderr = run.stderr;
   if (failure) throw failure;
-  if (run.code !== 0) throw inputFailure(what, stderr);
+  if (run.code !== 0) {
+    // The probe already found video packets: a decoder that never produced a frame makes ffmpeg fail at the end.
+    if (piped === 0 && !truncation(stderr) && /Error while decoding|Conversion failed/.test(stderr))
+      throw inputError(`${what} has no decodable video frames (ffmpeg: ${stderrTail(stderr, 3)})`);
+    throw inputFailure(what, stderr);
+  }
   if (!frame && pending.length) throw new Error(`ffmpeg did not report the decoded frame size for ${what}`);
   if (filled !== 0) throw new Error(`ffmpeg output for ${what} ended inside a frame`);
   const cut = truncation(stderr);
