@@ -1,0 +1,79 @@
+// Bare onnxruntime: session.run latency and saturation throughput on the converted model, no server involved.
+// Sessions live in worker threads (run blocks its thread) and use the server's session options.
+import { Worker } from 'node:worker_threads';
+import type { OrtWorkerInit, OrtWorkerReply, OrtWorkerTask } from './ort-worker.ts';
+import { summarize, type Summary } from './stats.ts';
+
+const WORKER_URL = new URL('./ort-worker.ts', import.meta.url).href;
+const TSX_API = import.meta.resolve('tsx/esm/api');
+// `--import tsx` does not reach worker threads on Node 20: register tsx inside the worker, then load it.
+const BOOTSTRAP = `import(${JSON.stringify(TSX_API)})
+  .then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL)}); })
+  .catch((e) => { require('node:worker_threads').parentPort.postMessage({ kind: 'error', message: String(e && e.stack || e) }); });`;
+
+class OrtWorker {
+  private constructor(private readonly w: Worker) {}
+
+  static start(init: OrtWorkerInit): Promise<OrtWorker> {
+    const w = new Worker(BOOTSTRAP, { eval: true, workerData: init });
+    return new Promise((resolve, reject) => {
+      w.once('message', (m: OrtWorkerReply) => (m.kind === 'ready' ? resolve(new OrtWorker(w)) : reject(new Error(m.kind === 'error' ? m.message : 'unexpected reply'))));
+      w.once('error', reject);
+    });
+  }
+
+  run(count: number, dims: number[]): Promise<number[]> {
+    return new Promise((resolve, reject) => {
+      this.w.once('message', (m: OrtWorkerReply) => (m.kind === 'done' ? resolve(m.times) : reject(new Error(m.kind === 'error' ? m.message : 'unexpected reply'))));
+      this.w.postMessage({ kind: 'run', count, dims } satisfies OrtWorkerTask);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.w.postMessage({ kind: 'close' });
+    await this.w.terminate();
+  }
+}
+
+export interface BareLatency extends Summary {
+  intraOpThreads: number;
+}
+
+/** Sequential session.run on one session: warm-up runs first, then `runs` timed ones. */
+export async function bareLatency(onnxPath: string, dims: number[], o: { intraOpThreads: number; warmup: number; runs: number }): Promise<BareLatency> {
+  const w = await OrtWorker.start({ onnxPath, session: { intraOpThreads: o.intraOpThreads } });
+  try {
+    if (o.warmup) await w.run(o.warmup, dims);
+    return { ...summarize(await w.run(o.runs, dims)), intraOpThreads: o.intraOpThreads };
+  } finally {
+    await w.close();
+  }
+}
+
+export interface BareSaturation {
+  sessions: number;
+  intraOpThreads: number;
+  runs: number;
+  wallMs: number;
+  /** Model runs (videos) per second over all sessions. */
+  throughput: number;
+  perRun: Summary;
+}
+
+/** `sessions` sessions (one thread each) running `runsEach` back to back, all at once; throughput = runs / wall. */
+export async function bareSaturation(
+  onnxPath: string,
+  dims: number[],
+  o: { sessions: number; intraOpThreads: number; warmup: number; runsEach: number },
+): Promise<BareSaturation> {
+  const workers = await Promise.all(Array.from({ length: o.sessions }, () => OrtWorker.start({ onnxPath, session: { intraOpThreads: o.intraOpThreads } })));
+  try {
+    if (o.warmup) await Promise.all(workers.map((w) => w.run(o.warmup, dims)));
+    const t0 = performance.now();
+    const times = (await Promise.all(workers.map((w) => w.run(o.runsEach, dims)))).flat();
+    const wallMs = performance.now() - t0;
+    return { sessions: o.sessions, intraOpThreads: o.intraOpThreads, runs: times.length, wallMs, throughput: times.length / (wallMs / 1000), perRun: summarize(times) };
+  } finally {
+    await Promise.all(workers.map((w) => w.close()));
+  }
+}

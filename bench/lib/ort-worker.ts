@@ -1,0 +1,53 @@
+// A bench worker thread: one onnxruntime session (through src/runtime/session.ts, the server's own adapter) that
+// runs the model on a fixed input when asked and reports each run's wall time. session.run is synchronous in
+// onnxruntime-node, so parallel runs need one thread each, as in the server.
+import { parentPort, workerData } from 'node:worker_threads';
+import { readFile } from 'node:fs/promises';
+import { createSession, type SessionOptions } from '../../src/runtime/session.ts';
+
+export interface OrtWorkerInit {
+  onnxPath: string;
+  session: Omit<SessionOptions, 'onWarning'>;
+}
+export type OrtWorkerTask = { kind: 'run'; count: number; dims: number[] };
+export type OrtWorkerReply = { kind: 'ready'; inputName: string; outputName: string } | { kind: 'done'; times: number[] } | { kind: 'error'; message: string };
+
+const init = workerData as OrtWorkerInit;
+const port = parentPort!;
+
+/** Deterministic values roughly like normalized pixels (as the server's warm-up input). */
+function input(n: number): Float32Array {
+  const x = new Float32Array(n);
+  let s = 12345;
+  for (let i = 0; i < n; i++) {
+    s = (s * 1103515245 + 12345) >>> 0;
+    x[i] = (s / 0x100000000) * 4 - 2;
+  }
+  return x;
+}
+
+async function main(): Promise<void> {
+  const session = await createSession(new Uint8Array(await readFile(init.onnxPath)), init.session);
+  const inputName = session.inputNames[0]!;
+  const outputName = session.outputNames[0]!;
+  port.postMessage({ kind: 'ready', inputName, outputName } satisfies OrtWorkerReply);
+  port.on('message', (task: OrtWorkerTask | { kind: 'close' }) => {
+    if (task.kind === 'close') {
+      void session.release().finally(() => port.close());
+      return;
+    }
+    void (async () => {
+      const data = input(task.dims.reduce((a, b) => a * b, 1));
+      const times: number[] = [];
+      for (let i = 0; i < task.count; i++) {
+        const t0 = performance.now();
+        const out = await session.run({ [inputName]: { data, dims: task.dims } }, [outputName]);
+        times.push(performance.now() - t0);
+        if (!out[outputName]) throw new Error(`no output ${outputName}`);
+      }
+      port.postMessage({ kind: 'done', times } satisfies OrtWorkerReply);
+    })().catch((e: Error) => port.postMessage({ kind: 'error', message: e.stack ?? e.message } satisfies OrtWorkerReply));
+  });
+}
+
+main().catch((e: Error) => port.postMessage({ kind: 'error', message: e.stack ?? e.message } satisfies OrtWorkerReply));

@@ -1,0 +1,188 @@
+// The real server as a child process (`vidserve serve`), so its memory is its own: started on free ports in a
+// temp working directory (its PipelineServingLogs land there), RSS polled from /proc, per-request stage timings
+// read back from its pipeline.log by logid.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export interface ServerConfigOptions {
+  servingDir: string;
+  concurrency: number;
+  batchSize?: number;
+  autoBatchingTimeoutMs?: number;
+  queueSize?: number;
+  labelList?: string;
+}
+
+/** Paddle Serving YAML as the shipped configs/PP-TSM.yaml, but on the CPU and on ports 0 (the CLI overrides them too). */
+export function serverConfigYaml(o: ServerConfigOptions): string {
+  const op: string[] = [`        concurrency: ${o.concurrency}`];
+  if (o.batchSize !== undefined) op.push(`        batch_size: ${o.batchSize}`);
+  if (o.autoBatchingTimeoutMs !== undefined) op.push(`        auto_batching_timeout: ${o.autoBatchingTimeoutMs}`);
+  if (o.queueSize !== undefined) op.push(`        queue_size: ${o.queueSize}`);
+  if (o.labelList) op.push(`        label_list: ${JSON.stringify(o.labelList)}`);
+  return [
+    'worker_num: 1',
+    'http_port: 0',
+    'rpc_port: 0',
+    'dag:',
+    '    is_thread_op: True',
+    'op:',
+    '    video:',
+    ...op,
+    '        local_service_conf:',
+    `            model_config: ${JSON.stringify(o.servingDir)}`,
+    '            device_type: 0',
+    '            devices: ""',
+    '            client_type: local_predictor',
+    '            fetch_list: ["outputs"]',
+    '',
+  ].join('\n');
+}
+
+/** Resident memory of a process from /proc/<pid>/status, in MB: current (VmRSS) and peak (VmHWM). null off Linux. */
+export function readRss(pid: number): { rssMb: number; hwmMb: number } | null {
+  try {
+    const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? NaN);
+    return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 };
+  } catch {
+    return null;
+  }
+}
+
+/** Server-side timings of one request, from its pipeline.log line (ms). */
+export interface LoggedTimings {
+  logid: string;
+  protocol: string;
+  batch?: number;
+  timings: Record<string, number>;
+}
+
+/** Reads the log's successful request lines (pino JSON) keyed by logid. */
+export function readRequestLog(file: string): Map<string, LoggedTimings> {
+  const out = new Map<string, LoggedTimings>();
+  if (!existsSync(file)) return out;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.startsWith('{')) continue;
+    let o: { logid?: unknown; timings?: unknown; protocol?: unknown; batch?: unknown; err_no?: unknown };
+    try {
+      o = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (o.err_no !== 0 || typeof o.logid !== 'string' || typeof o.timings !== 'object' || o.timings === null) continue;
+    const timings: Record<string, number> = {};
+    for (const [k, v] of Object.entries(o.timings as Record<string, unknown>)) if (typeof v === 'number') timings[k] = v;
+    out.set(o.logid, { logid: o.logid, protocol: String(o.protocol), batch: typeof o.batch === 'number' ? o.batch : undefined, timings });
+  }
+  return out;
+}
+
+export class ServerProcess {
+  private rssTimer: NodeJS.Timeout | null = null;
+  /** Highest VmRSS seen since the last resetPeak(). */
+  windowPeakMb = 0;
+  output: string[] = [];
+
+  private constructor(
+    readonly child: ChildProcess,
+    readonly cwd: string,
+    readonly httpPort: number,
+    readonly rpcPort: number,
+    readonly warmupMs: number | null,
+  ) {}
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get logFile(): string {
+    return path.join(this.cwd, 'PipelineServingLogs', 'pipeline.log');
+  }
+
+  /** Spawns `node bin/vidserve.js serve -n PPTSM -c <config> --http_port 0 --rpc_port 0` and waits for "ready". */
+  static async start(repo: string, config: ServerConfigOptions, o: { timeoutMs?: number } = {}): Promise<ServerProcess> {
+    const cwd = await mkdtemp(path.join(tmpdir(), 'vidserve-bench-'));
+    const cfg = path.join(cwd, 'bench.yaml');
+    await writeFile(cfg, serverConfigYaml(config));
+    const child = spawn(
+      process.execPath,
+      [path.join(repo, 'bin/vidserve.js'), 'serve', '-n', 'PPTSM', '-c', cfg, '--http_port', '0', '--rpc_port', '0', '--host', '127.0.0.1'],
+      { cwd, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const lines: string[] = [];
+    return new Promise((resolve, reject) => {
+      let buf = '';
+      let http = 0;
+      let rpc = 0;
+      let warm: number | null = null;
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`server did not report ready within ${(o.timeoutMs ?? 180_000) / 1000} s:\n${lines.join('\n')}`));
+      }, o.timeoutMs ?? 180_000);
+      const onData = (c: Buffer) => {
+        buf += c.toString();
+        let i;
+        while ((i = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, i);
+          buf = buf.slice(i + 1);
+          lines.push(line);
+          // "vidserve: http_port 40123: POST /video/prediction, ...; rpc_port 40124: PipelineService/inference"
+          const m = /http_port (\d+):.*rpc_port (\d+):/.exec(line);
+          if (m) [http, rpc] = [Number(m[1]), Number(m[2])];
+          const w = /warm-up inference (\d+) ms/.exec(line);
+          if (w) warm = Number(w[1]);
+          if (/vidserve: ready/.test(line)) {
+            clearTimeout(timer);
+            if (!http || !rpc) {
+              child.kill('SIGKILL');
+              reject(new Error(`server ready but its ports were not in its output:\n${lines.join('\n')}`));
+              return;
+            }
+            const s = new ServerProcess(child, cwd, http, rpc, warm);
+            s.output = lines;
+            s.startPolling();
+            resolve(s);
+          }
+        }
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', (c: Buffer) => lines.push(...c.toString().trimEnd().split('\n')));
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`server exited with code ${code} before it was ready:\n${lines.join('\n')}`));
+      });
+    });
+  }
+
+  private startPolling(): void {
+    this.rssTimer = setInterval(() => {
+      const r = readRss(this.pid);
+      if (r && r.rssMb > this.windowPeakMb) this.windowPeakMb = r.rssMb;
+    }, 100);
+    this.rssTimer.unref();
+  }
+
+  resetPeak(): void {
+    this.windowPeakMb = readRss(this.pid)?.rssMb ?? 0;
+  }
+
+  rss(): { rssMb: number; hwmMb: number } | null {
+    return readRss(this.pid);
+  }
+
+  /** SIGTERM (graceful: the server finishes in-flight requests) and wait for the exit. */
+  async stop(): Promise<number | null> {
+    if (this.rssTimer) clearInterval(this.rssTimer);
+    if (this.child.exitCode !== null) return this.child.exitCode;
+    const exited = new Promise<number | null>((resolve) => this.child.once('exit', (code) => resolve(code)));
+    this.child.kill('SIGTERM');
+    const kill = setTimeout(() => this.child.kill('SIGKILL'), 30_000);
+    const code = await exited;
+    clearTimeout(kill);
+    return code;
+  }
+}

@@ -1,0 +1,51 @@
+// Order statistics for the bench: medians and percentiles, never means (one slow GC pause must not move a figure).
+
+/**
+ * The p-th percentile (0..100) of xs by linear interpolation between closest ranks (numpy's default, "linear"):
+ * rank r = p/100 * (n-1); value = x[floor r] + (r - floor r) * (x[ceil r] - x[floor r]). NaN for an empty list.
+ */
+export function percentile(xs: readonly number[], p: number): number {
+  if (!(p >= 0 && p <= 100)) throw new RangeError(`percentile must be in 0..100, got ${p}`);
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const r = (p / 100) * (s.length - 1);
+  const lo = Math.floor(r);
+  const hi = Math.ceil(r);
+  return s[lo]! + (r - lo) * (s[hi]! - s[lo]!);
+}
+
+export function median(xs: readonly number[]): number {
+  return percentile(xs, 50);
+}
+
+export interface Summary {
+  n: number;
+  p50: number;
+  p90: number;
+  min: number;
+  max: number;
+}
+
+export function summarize(xs: readonly number[]): Summary {
+  return {
+    n: xs.length,
+    p50: percentile(xs, 50),
+    p90: percentile(xs, 90),
+    min: xs.length ? Math.min(...xs) : NaN,
+    max: xs.length ? Math.max(...xs) : NaN,
+  };
+}
+
+/** a / b, or null when either is missing or b is not positive (a ratio the run could not measure). */
+export function ratio(a: number | null | undefined, b: number | null | undefined): number | null {
+  if (a === null || a === undefined || b === null || b === undefined) return null;
+  if (!Number.isFinite(a) || !Number.isFinite(b) || b <= 0) return null;
+  return a / b;
+}
+
+/** Rounds for JSON output (ms to 0.1, ratios to 0.001); keeps null. */
+export function round(x: number | null | undefined, digits = 1): number | null {
+  if (x === null || x === undefined || !Number.isFinite(x)) return null;
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

@@ -1,0 +1,505 @@
+// `npm run bench [-- --quick] [-- --requests N]`: what vidserve adds to the model's own cost.
+//
+// On the full-size PP-TSM with synthetic weights (built and converted by our own CLI, cached in models/bench/):
+//   1. bare onnxruntime session.run latency for [1,8,3,224,224] (the server's session options), the same for a
+//      plain temporal-shift translation, and saturation throughput with parallel sessions;
+//   2. the real server (`vidserve serve` as a child process) end to end for example.avi: HTTP and gRPC, raw frames
+//      (the seed's protocol) and compressed video, with the server's own per-stage timings from pipeline.log;
+//   3. compressed-video throughput at concurrency 1, 2, 4, with and without dynamic batching; peak server RSS;
+//   4. the ratios against the goals. Prints a table and writes bench/results.json.
+import { existsSync } from 'node:fs';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bareLatency, bareSaturation, type BareLatency, type BareSaturation } from './lib/bare.ts';
+import { ensureBenchModels } from './lib/models.ts';
+import { closedLoop, makeClient, sequential, type Sent, type Throughput } from './lib/load.ts';
+import { readRequestLog, ServerProcess, type LoggedTimings, type ServerConfigOptions } from './lib/server.ts';
+import { median, ratio, round, summarize } from './lib/stats.ts';
+import type { PipelineRequest } from '../src/protocol/types.ts';
+import type { TransportKind } from '../src/client/index.ts';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const SHARED = path.resolve(REPO, '..', 'shared', 'data');
+const DIMS = [1, 8, 3, 224, 224];
+const STAGES = ['receive', 'parse', 'base64', 'decode', 'preprocess', 'queue', 'infer', 'postprocess'] as const;
+const GOALS = { e2eVideoOverBare: 1.1, framesOverheadOverInference: 0.15, c4OverSaturation: 0.95, rssMb: 1536 };
+
+interface Args {
+  quick: boolean;
+  requests: number;
+  video?: string;
+  out: string;
+}
+
+function usage(): string {
+  return [
+    'usage: npm run bench -- [--quick] [--requests N] [--video FILE] [--out FILE]',
+    '  --quick        fewer runs (about 2 minutes on 2 idle cores)',
+    '  --requests N   timed requests per end-to-end path and per throughput level (default 12, quick 4)',
+    '  --video FILE   input video (default ../shared/data/example.avi, else a generated ffmpeg testsrc clip)',
+    '  --out FILE     results file (default bench/results.json)',
+  ].join('\n');
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { quick: false, requests: 0, out: path.join(REPO, 'bench', 'results.json') };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i]!;
+    const val = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${k} needs a value\n${usage()}`);
+      return v;
+    };
+    if (k === '--quick') a.quick = true;
+    else if (k === '--requests') {
+      const v = val();
+      if (!/^\d+$/.test(v) || Number(v) < 2) throw new Error(`--requests must be an integer >= 2, got ${JSON.stringify(v)}`);
+      a.requests = Number(v);
+    } else if (k === '--video') a.video = path.resolve(val());
+    else if (k === '--out') a.out = path.resolve(val());
+    else if (k === '--help' || k === '-h') {
+      console.log(usage());
+      process.exit(0);
+    } else throw new Error(`unknown option ${k}\n${usage()}`);
+  }
+  if (!a.requests) a.requests = a.quick ? 4 : 12;
+  return a;
+}
+
+const t0 = performance.now();
+const log = (msg: string): void => {
+  process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(0).padStart(4)}s] ${msg}\n`);
+};
+
+/** The clip to send: example.avi, or (without ../shared) a testsrc clip of the same size, made once. */
+async function inputVideo(args: Args): Promise<{ file: string; source: string }> {
+  if (args.video) return { file: args.video, source: 'given with --video' };
+  const example = path.join(SHARED, 'example.avi');
+  if (existsSync(example)) return { file: example, source: '../shared/data/example.avi' };
+  const file = path.join(REPO, 'models', 'bench', 'testsrc.avi');
+  if (!existsSync(file)) {
+    await mkdir(path.dirname(file), { recursive: true });
+    const { runFfmpeg } = await import('../src/video/ffmpeg.ts');
+    // example.avi's shape: 320x240 mpeg4 at 25 fps, 131 frames.
+    const r = await runFfmpeg(['-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25', '-frames:v', '131', '-c:v', 'mpeg4', '-q:v', '4', '-pix_fmt', 'yuv420p', '-y', file]);
+    if (r.code !== 0) throw new Error(`ffmpeg could not generate the fallback clip ${file}:\n${r.stderr.trim().split('\n').slice(-3).join('\n')}`);
+  }
+  return { file, source: '../shared/data/example.avi is missing: generated ffmpeg testsrc 320x240, 131 frames, mpeg4 (models/bench/testsrc.avi)' };
+}
+
+interface PathResult {
+  name: string;
+  transport: TransportKind;
+  mode: 'frames' | 'video';
+  bodyMb: number;
+  e2e: ReturnType<typeof summarize>;
+  /** Median per stage from the server's log (ms); total = the server's own total. */
+  stages: Record<string, number>;
+  serverTotal: number;
+  /** Median of (server total − infer) per request: what the server adds around the model run. */
+  serverOverhead: number;
+  /** Median of (client latency − server total): client encode + transport the server cannot see. */
+  clientTransport: number;
+  infer: number;
+}
+
+function joinLog(sent: Sent[], logged: Map<string, LoggedTimings>, what: string): LoggedTimings[] {
+  const rows = sent.map((s) => logged.get(String(s.logid)));
+  const missing = rows.filter((r) => !r).length;
+  if (missing) log(`warning: ${missing} of ${sent.length} ${what} requests have no line in the server's pipeline.log`);
+  return rows.filter((r): r is LoggedTimings => !!r);
+}
+
+function pathResult(name: string, transport: TransportKind, mode: 'frames' | 'video', req: PipelineRequest, sent: Sent[], logged: Map<string, LoggedTimings>): PathResult {
+  const rows = joinLog(sent, logged, name);
+  const stages: Record<string, number> = {};
+  for (const k of [...STAGES, 'total']) {
+    const xs = rows.map((r) => r.timings[k]).filter((v): v is number => v !== undefined);
+    if (xs.length) stages[k] = median(xs);
+  }
+  const byId = new Map(rows.map((r) => [r.logid, r]));
+  const clientTransport = sent.flatMap((s) => {
+    const r = byId.get(String(s.logid));
+    return r?.timings.total !== undefined ? [s.latencyMs - r.timings.total] : [];
+  });
+  return {
+    name,
+    transport,
+    mode,
+    bodyMb: req.value.reduce((n, v) => n + v.length, 0) / 2 ** 20,
+    e2e: summarize(sent.map((s) => s.latencyMs)),
+    stages,
+    serverTotal: stages.total ?? NaN,
+    serverOverhead: median(rows.map((r) => (r.timings.total ?? NaN) - (r.timings.infer ?? NaN)).filter(Number.isFinite)),
+    clientTransport: median(clientTransport),
+    infer: stages.infer ?? NaN,
+  };
+}
+
+interface ThroughputResult {
+  label: string;
+  concurrency: number;
+  requests: number;
+  rps: number;
+  rpsWall: number;
+  latency: ReturnType<typeof summarize>;
+  /** Median model-run batch size seen in the log (dynamic batching). */
+  batch: number | null;
+  inferP50: number | null;
+  queueP50: number | null;
+  peakRssMb: number;
+}
+
+function throughputResult(label: string, t: Throughput, server: ServerProcess): ThroughputResult {
+  const rows = joinLog(t.sent, readRequestLog(server.logFile), label);
+  const batches = rows.map((r) => r.batch).filter((b): b is number => b !== undefined);
+  const inf = rows.map((r) => r.timings.infer).filter((v): v is number => v !== undefined);
+  const q = rows.map((r) => r.timings.queue).filter((v): v is number => v !== undefined);
+  return {
+    label,
+    concurrency: t.concurrency,
+    requests: t.requests,
+    rps: t.rps,
+    rpsWall: t.rpsWall,
+    latency: summarize(t.sent.map((s) => s.latencyMs)),
+    batch: batches.length ? median(batches) : null,
+    inferP50: inf.length ? median(inf) : null,
+    queueP50: q.length ? median(q) : null,
+    peakRssMb: server.windowPeakMb,
+  };
+}
+
+async function withServer<T>(config: ServerConfigOptions, what: string, fn: (s: ServerProcess) => Promise<T>): Promise<{ value: T; hwmMb: number; warmupMs: number | null }> {
+  log(`server (${what}): starting vidserve serve`);
+  const s = await ServerProcess.start(REPO, config);
+  log(`server (${what}): pid ${s.pid}, http ${s.httpPort}, grpc ${s.rpcPort}, warm-up ${s.warmupMs ?? '?'} ms, RSS ${s.rss()?.rssMb.toFixed(0)} MB`);
+  try {
+    const value = await fn(s);
+    const hwmMb = s.rss()?.hwmMb ?? NaN;
+    return { value, hwmMb, warmupMs: s.warmupMs };
+  } finally {
+    const code = await s.stop();
+    if (code !== 0) log(`warning: server (${what}) exited with ${code}; its output:\n${s.output.slice(-20).join('\n')}`);
+  }
+}
+
+// ---- formatting ----
+const f1 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(1));
+const f2 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(2));
+const f3 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(3));
+
+function table(headers: string[], rows: (string | number)[][]): string {
+  const cells = [headers, ...rows.map((r) => r.map(String))];
+  const w = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
+  return [line(headers), w.map((n) => '-'.repeat(n)).join('  '), ...cells.slice(1).map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const cores = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+  const loadStart = os.loadavg();
+  log(`${args.quick ? 'quick' : 'full'} run, ${args.requests} requests per path; ${cores} cores, load average ${loadStart.map((l) => l.toFixed(2)).join(' ')}`);
+  if (loadStart[0]! > cores * 0.5) log(`note: the machine is busy (1-min load ${loadStart[0]!.toFixed(2)} on ${cores} cores); absolute figures will be slower than on an idle machine`);
+
+  const labels = path.join(SHARED, 'Kinetics-400_label_list.txt');
+  const labelList = existsSync(labels) ? labels : undefined;
+  const models = await ensureBenchModels(REPO, { labelList, log });
+  if (models.built) log(`models: built in ${(models.buildMs / 1000).toFixed(1)} s`);
+
+  const video = await inputVideo(args);
+  log(`input: ${video.source}`);
+
+  // Requests are built once; the client decodes every frame for the frames protocol, as the seed's client does.
+  const builder = makeClient('http', 1);
+  const reqFrames = await builder.buildRequest(video.file, { mode: 'frames' });
+  const reqVideo = await builder.buildRequest(video.file, { mode: 'video' });
+  builder.close();
+
+  // ---- 1. bare onnxruntime ----
+  const q = args.quick;
+  const bareRuns = q ? 5 : 15;
+  const warm = q ? 1 : 2;
+  // The server's session options at concurrency 1: all cores to one session (server.ts: floor(cores / concurrency)).
+  log(`bare: session.run latency, fast translation (${warm} warm-up + ${bareRuns} runs, ${cores} intra-op threads)`);
+  const bare = await bareLatency(models.fastOnnx, DIMS, { intraOpThreads: cores, warmup: warm, runs: bareRuns });
+  log(`bare: p50 ${f1(bare.p50)} ms, p90 ${f1(bare.p90)} ms`);
+  log('bare: session.run latency, plain translation');
+  const plain = await bareLatency(models.plainOnnx, DIMS, { intraOpThreads: cores, warmup: warm, runs: bareRuns });
+  log(`bare plain: p50 ${f1(plain.p50)} ms`);
+  const satEach = q ? 3 : 6;
+  const saturation: BareSaturation[] = [];
+  // One session with every core, and one session per core with one thread each: the runtime's best is the floor.
+  log(`bare: saturation, 1 session x ${cores} threads, ${satEach * 2} runs`);
+  saturation.push(await bareSaturation(models.fastOnnx, DIMS, { sessions: 1, intraOpThreads: cores, warmup: 1, runsEach: satEach * 2 }));
+  if (cores > 1) {
+    log(`bare: saturation, ${cores} sessions x 1 thread, ${satEach} runs each`);
+    saturation.push(await bareSaturation(models.fastOnnx, DIMS, { sessions: cores, intraOpThreads: 1, warmup: 1, runsEach: satEach }));
+  }
+  const bestSat = saturation.reduce((a, b) => (b.throughput > a.throughput ? b : a));
+  for (const s of saturation) log(`bare saturation: ${s.sessions} x ${s.intraOpThreads} threads: ${f2(s.throughput)} videos/s`);
+
+  // ---- 2. the server: end to end, then throughput ----
+  const n = args.requests;
+  const base: ServerConfigOptions = { servingDir: models.servingDir, concurrency: 1, queueSize: 16, labelList };
+  const paths: [string, TransportKind, 'frames' | 'video', PipelineRequest][] = [
+    ['HTTP frames', 'http', 'frames', reqFrames],
+    ['HTTP video', 'http', 'video', reqVideo],
+    ['gRPC frames', 'grpc', 'frames', reqFrames],
+    ['gRPC video', 'grpc', 'video', reqVideo],
+  ];
+  let framesPeakMb = 0;
+  const main1 = await withServer(base, 'concurrency 1', async (s) => {
+    const e2e: PathResult[] = [];
+    const sentBy: Sent[][] = [];
+    for (const [name, transport, mode, req] of paths) {
+      log(`e2e: ${name} (${warm} warm-up + ${n} requests)`);
+      const client = makeClient(transport, transport === 'http' ? s.httpPort : s.rpcPort);
+      try {
+        sentBy.push(await sequential(client, req, { warmup: warm, count: n }));
+      } finally {
+        client.close();
+      }
+      if (mode === 'frames') framesPeakMb = Math.max(framesPeakMb, s.windowPeakMb);
+    }
+    const logged = readRequestLog(s.logFile);
+    paths.forEach(([name, transport, mode, req], i) => {
+      const r = pathResult(name, transport, mode, req, sentBy[i]!, logged);
+      e2e.push(r);
+      log(`e2e: ${name}: p50 ${f1(r.e2e.p50)} ms (server ${f1(r.serverTotal)}, infer ${f1(r.infer)})`);
+    });
+    const tput: ThroughputResult[] = [];
+    const client = makeClient('http', s.httpPort);
+    try {
+      for (const c of [1, 2, 4]) {
+        const count = Math.max(n, 2 * c + 2);
+        log(`throughput: HTTP video, concurrency ${c}, ${count} requests`);
+        s.resetPeak();
+        const t = await closedLoop(client, reqVideo, { concurrency: c, requests: count });
+        const r = throughputResult(`c${c}`, t, s);
+        tput.push(r);
+        log(`throughput c${c}: ${f2(r.rps)} req/s (p50 latency ${f1(r.latency.p50)} ms, peak RSS ${f1(r.peakRssMb)} MB)`);
+      }
+    } finally {
+      client.close();
+    }
+    return { e2e, tput };
+  });
+
+  // Dynamic batching: same load at c=4, requests gathered up to batch_size 4 within 100 ms.
+  const batchCfg = { batchSize: 4, autoBatchingTimeoutMs: 100 };
+  const batched = await withServer({ ...base, ...batchCfg }, `batch_size ${batchCfg.batchSize}`, async (s) => {
+    const client = makeClient('http', s.httpPort);
+    try {
+      const count = Math.max(n, 10);
+      await sequential(client, reqVideo, { warmup: 1, count: 0 });
+      log(`throughput: HTTP video, concurrency 4, dynamic batching (batch_size ${batchCfg.batchSize}, auto_batching_timeout ${batchCfg.autoBatchingTimeoutMs} ms), ${count} requests`);
+      s.resetPeak();
+      const r = throughputResult('c4 batching', await closedLoop(client, reqVideo, { concurrency: 4, requests: count }), s);
+      log(`throughput c4 batching: ${f2(r.rps)} req/s (median batch ${r.batch ?? '-'}, p50 latency ${f1(r.latency.p50)} ms)`);
+      return r;
+    } finally {
+      client.close();
+    }
+  });
+
+  // Two sessions of one thread each (the other shape of the bare saturation), full runs only.
+  let twoSessions: { value: ThroughputResult; hwmMb: number } | null = null;
+  if (!q && cores > 1) {
+    twoSessions = await withServer({ ...base, concurrency: cores }, `concurrency ${cores}`, async (s) => {
+      const client = makeClient('http', s.httpPort);
+      try {
+        const count = Math.max(n, 10);
+        await sequential(client, reqVideo, { warmup: cores, count: 0 });
+        log(`throughput: HTTP video, concurrency 4, server op concurrency ${cores} (${cores} sessions x 1 thread), ${count} requests`);
+        s.resetPeak();
+        const r = throughputResult(`c4 op concurrency ${cores}`, await closedLoop(client, reqVideo, { concurrency: 4, requests: count }), s);
+        log(`throughput c4, op concurrency ${cores}: ${f2(r.rps)} req/s`);
+        return r;
+      } finally {
+        client.close();
+      }
+    });
+  }
+
+  // ---- 3. ratios and goals ----
+  const { e2e, tput } = main1.value;
+  const byName = (name: string) => e2e.find((r) => r.name === name)!;
+  const c4 = tput.find((t) => t.concurrency === 4)!;
+  const e2eVideoHttp = ratio(byName('HTTP video').e2e.p50, bare.p50);
+  const e2eVideoGrpc = ratio(byName('gRPC video').e2e.p50, bare.p50);
+  const framesHttp = ratio(byName('HTTP frames').serverOverhead, byName('HTTP frames').infer);
+  const framesGrpc = ratio(byName('gRPC frames').serverOverhead, byName('gRPC frames').infer);
+  const worst = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.max(a, b));
+  const ratios = {
+    // The worse of the two transports: both must meet the goal.
+    e2e_video_p50_over_bare_p50: worst(e2eVideoHttp, e2eVideoGrpc),
+    e2e_video_http_p50_over_bare_p50: e2eVideoHttp,
+    e2e_video_grpc_p50_over_bare_p50: e2eVideoGrpc,
+    frames_overhead_over_inference: worst(framesHttp, framesGrpc),
+    frames_overhead_over_inference_http: framesHttp,
+    frames_overhead_over_inference_grpc: framesGrpc,
+    // Including what the server cannot see (client JSON/protobuf encoding and the transfer of ~40 MB).
+    frames_e2e_overhead_over_inference_http: ratio(byName('HTTP frames').e2e.p50 - byName('HTTP frames').infer, byName('HTTP frames').infer),
+    throughput_c4_over_bare_saturation: ratio(c4.rps, bestSat.throughput),
+    throughput_c4_batching_over_bare_saturation: ratio(batched.value.rps, bestSat.throughput),
+    throughput_c4_op_concurrency2_over_bare_saturation: twoSessions ? ratio(twoSessions.value.rps, bestSat.throughput) : null,
+    bare_fast_p50_over_plain_p50: ratio(bare.p50, plain.p50),
+    server_infer_p50_over_bare_p50: ratio(byName('HTTP video').infer, bare.p50),
+  };
+  const peakRss = Math.max(main1.hwmMb, batched.hwmMb, twoSessions?.hwmMb ?? 0);
+  const goals = {
+    e2e_video: { goal: `<= ${GOALS.e2eVideoOverBare}`, value: ratios.e2e_video_p50_over_bare_p50, met: (ratios.e2e_video_p50_over_bare_p50 ?? Infinity) <= GOALS.e2eVideoOverBare },
+    frames_overhead: { goal: `<= ${GOALS.framesOverheadOverInference}`, value: ratios.frames_overhead_over_inference, met: (ratios.frames_overhead_over_inference ?? Infinity) <= GOALS.framesOverheadOverInference },
+    throughput_c4: { goal: `>= ${GOALS.c4OverSaturation}`, value: ratios.throughput_c4_over_bare_saturation, met: (ratios.throughput_c4_over_bare_saturation ?? 0) >= GOALS.c4OverSaturation },
+    rss: { goal: `< ${GOALS.rssMb} MB`, value: peakRss, met: peakRss < GOALS.rssMb },
+  };
+  const loadEnd = os.loadavg();
+
+  // ---- 4. print ----
+  const out: string[] = [];
+  out.push('');
+  out.push(`vidserve bench — PP-TSM (synthetic weights, full size), input [${DIMS.join(',')}], ${cores} cores, ${args.quick ? 'quick' : 'full'} run`);
+  out.push(`input video: ${video.source}; frames body ${f1(byName('HTTP frames').bodyMb)} MB, video body ${f2(byName('HTTP video').bodyMb)} MB`);
+  out.push(`load average at start ${loadStart.map((l) => l.toFixed(2)).join(' ')}, at end ${loadEnd.map((l) => l.toFixed(2)).join(' ')}`);
+  out.push('');
+  out.push(
+    table(
+      ['bare onnxruntime session.run', 'p50 ms', 'p90 ms', 'runs'],
+      [
+        [`fast temporal shift (served), ${cores} threads`, f1(bare.p50), f1(bare.p90), bare.n],
+        [`plain temporal shift, ${cores} threads`, f1(plain.p50), f1(plain.p90), plain.n],
+      ],
+    ),
+  );
+  out.push('');
+  out.push(
+    table(
+      ['bare saturation', 'videos/s', 'run p50 ms', 'runs'],
+      saturation.map((s) => [`${s.sessions} session(s) x ${s.intraOpThreads} thread(s)${s === bestSat ? ' (best)' : ''}`, f2(s.throughput), f1(s.perRun.p50), s.runs]),
+    ),
+  );
+  out.push('');
+  out.push(
+    table(
+      ['end to end (server stages: medians, ms)', 'p50', 'p90', 'client+net', ...STAGES, 'server', 'overhead'],
+      e2e.map((r) => [r.name, f1(r.e2e.p50), f1(r.e2e.p90), f1(r.clientTransport), ...STAGES.map((k) => f1(r.stages[k])), f1(r.serverTotal), f1(r.serverOverhead)]),
+    ),
+  );
+  out.push('  (client+net: client encode + transfer, outside the server; overhead: server total − infer; for video, decode is inside preprocess)');
+  out.push('');
+  const tputRows = [...tput, batched.value, ...(twoSessions ? [twoSessions.value] : [])];
+  out.push(
+    table(
+      ['HTTP video throughput', 'req/s', 'req/s (wall)', 'lat p50', 'lat p90', 'infer p50', 'queue p50', 'batch', 'peak RSS MB'],
+      tputRows.map((t) => [t.label, f2(t.rps), f2(t.rpsWall), f1(t.latency.p50), f1(t.latency.p90), f1(t.inferP50), f1(t.queueP50), t.batch ?? '-', f1(t.peakRssMb)]),
+    ),
+  );
+  out.push('');
+  out.push(`server peak RSS (VmHWM): ${f1(main1.hwmMb)} MB (concurrency 1; during the frames paths ${f1(framesPeakMb)} MB), batching ${f1(batched.hwmMb)} MB${twoSessions ? `, op concurrency ${cores} ${f1(twoSessions.hwmMb)} MB` : ''}`);
+  out.push('');
+  out.push(
+    table(
+      ['ratio', 'value', 'goal', 'met'],
+      [
+        ['e2e video p50 / bare p50 (worse of HTTP, gRPC)', f3(ratios.e2e_video_p50_over_bare_p50), goals.e2e_video.goal, goals.e2e_video.met ? 'yes' : 'NO'],
+        ['  HTTP / gRPC', `${f3(e2eVideoHttp)} / ${f3(e2eVideoGrpc)}`, '', ''],
+        ['frames server overhead / inference (worse of HTTP, gRPC)', f3(ratios.frames_overhead_over_inference), goals.frames_overhead.goal, goals.frames_overhead.met ? 'yes' : 'NO'],
+        ['  HTTP / gRPC', `${f3(framesHttp)} / ${f3(framesGrpc)}`, '', ''],
+        ['  HTTP frames incl. client+net', f3(ratios.frames_e2e_overhead_over_inference_http), '', ''],
+        ['throughput c4 / bare saturation', f3(ratios.throughput_c4_over_bare_saturation), goals.throughput_c4.goal, goals.throughput_c4.met ? 'yes' : 'NO'],
+        ['  with dynamic batching', f3(ratios.throughput_c4_batching_over_bare_saturation), '', ''],
+        ...(twoSessions ? [[`  with op concurrency ${cores}`, f3(ratios.throughput_c4_op_concurrency2_over_bare_saturation), '', '']] : []),
+        ['server peak RSS MB', f1(peakRss), goals.rss.goal, goals.rss.met ? 'yes' : 'NO'],
+        ['bare p50 fast / plain translation', f3(ratios.bare_fast_p50_over_plain_p50), '', ''],
+        ['server infer p50 / bare p50 (HTTP video)', f3(ratios.server_infer_p50_over_bare_p50), '', ''],
+      ],
+    ),
+  );
+  console.log(out.join('\n'));
+
+  // ---- 5. results.json ----
+  const ms = (x: number | null | undefined) => round(x, 1);
+  const lat = (s: BareLatency) => ({ p50_ms: ms(s.p50), p90_ms: ms(s.p90), min_ms: ms(s.min), runs: s.n, intra_op_threads: s.intraOpThreads });
+  const tp = (t: ThroughputResult) => ({
+    concurrency: t.concurrency,
+    requests: t.requests,
+    rps: round(t.rps, 3),
+    rps_wall: round(t.rpsWall, 3),
+    latency_p50_ms: ms(t.latency.p50),
+    latency_p90_ms: ms(t.latency.p90),
+    infer_p50_ms: ms(t.inferP50),
+    queue_p50_ms: ms(t.queueP50),
+    median_batch: t.batch,
+    peak_rss_mb: ms(t.peakRssMb),
+  });
+  const results = {
+    meta: {
+      date: new Date().toISOString(),
+      mode: args.quick ? 'quick' : 'full',
+      requests_per_path: n,
+      cores,
+      node: process.version,
+      loadavg_start: loadStart.map((l) => round(l, 2)),
+      loadavg_end: loadEnd.map((l) => round(l, 2)),
+      video: video.source,
+      video_bytes: (await stat(video.file)).size,
+      frames_body_mb: round(byName('HTTP frames').bodyMb, 1),
+      models: { serving_dir: path.relative(REPO, models.servingDir), plain_onnx: path.relative(REPO, models.plainOnnx), built_now: models.built },
+      duration_s: round((performance.now() - t0) / 1000, 0),
+    },
+    bare: {
+      ...lat(bare),
+      translation: { fast: lat(bare), plain: lat(plain), fast_over_plain: round(ratios.bare_fast_p50_over_plain_p50, 3) },
+      plain_p50_ms: ms(plain.p50),
+      saturation_rps: round(bestSat.throughput, 3),
+      saturation: saturation.map((s) => ({ sessions: s.sessions, intra_op_threads: s.intraOpThreads, runs: s.runs, rps: round(s.throughput, 3), run_p50_ms: ms(s.perRun.p50) })),
+    },
+    e2e: Object.fromEntries(
+      e2e.map((r) => [
+        r.name.toLowerCase().replace(/\s+/g, '_'),
+        {
+          transport: r.transport,
+          mode: r.mode,
+          body_mb: round(r.bodyMb, 2),
+          p50_ms: ms(r.e2e.p50),
+          p90_ms: ms(r.e2e.p90),
+          requests: r.e2e.n,
+          client_transport_p50_ms: ms(r.clientTransport),
+          server_total_p50_ms: ms(r.serverTotal),
+          server_overhead_p50_ms: ms(r.serverOverhead),
+          stages_p50_ms: Object.fromEntries(Object.entries(r.stages).map(([k, v]) => [k, ms(v)])),
+        },
+      ]),
+    ),
+    throughput: {
+      video_http: Object.fromEntries(tput.map((t) => [`c${t.concurrency}`, tp(t)])),
+      dynamic_batching: { batch_size: batchCfg.batchSize, auto_batching_timeout_ms: batchCfg.autoBatchingTimeoutMs, c4: tp(batched.value), without_c4_rps: round(c4.rps, 3) },
+      op_concurrency_cores: twoSessions ? { op_concurrency: cores, c4: tp(twoSessions.value) } : null,
+    },
+    server: {
+      peak_rss_mb: ms(peakRss),
+      peak_rss_mb_concurrency1: ms(main1.hwmMb),
+      peak_rss_mb_frames_paths: ms(framesPeakMb),
+      peak_rss_mb_c4: ms(c4.peakRssMb),
+      peak_rss_mb_batching: ms(batched.hwmMb),
+      peak_rss_mb_op_concurrency_cores: twoSessions ? ms(twoSessions.hwmMb) : null,
+      warmup_ms: main1.warmupMs,
+    },
+    ratios: Object.fromEntries(Object.entries(ratios).map(([k, v]) => [k, round(v, 3)])),
+    goals,
+  };
+  await mkdir(path.dirname(args.out), { recursive: true });
+  await writeFile(args.out, JSON.stringify(results, null, 2) + '\n');
+  log(`wrote ${path.relative(process.cwd(), args.out) || args.out} (${((performance.now() - t0) / 1000).toFixed(0)} s in all)`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e: Error) => {
+    console.error(`bench failed: ${e.stack ?? e.message}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,74 @@
+// The bench's pure helpers: order statistics, ratios, the config it writes, and reading the server's log lines.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { median, percentile, ratio, round, summarize } from '../bench/lib/stats.ts';
+import { readRequestLog, serverConfigYaml } from '../bench/lib/server.ts';
+import { parseServingConfig } from '../src/serving/config.ts';
+
+test('percentile interpolates between closest ranks like numpy', () => {
+  const xs = [15, 20, 35, 40, 50];
+  // numpy.percentile(xs, [0, 25, 50, 90, 100]) = 15, 20, 35, 46, 50
+  assert.equal(percentile(xs, 0), 15);
+  assert.equal(percentile(xs, 25), 20);
+  assert.equal(percentile(xs, 50), 35);
+  assert.ok(Math.abs(percentile(xs, 90) - 46) < 1e-12);
+  assert.equal(percentile(xs, 100), 50);
+  // order does not matter; the input is not mutated
+  const shuffled = [50, 15, 40, 20, 35];
+  assert.equal(percentile(shuffled, 50), 35);
+  assert.deepEqual(shuffled, [50, 15, 40, 20, 35]);
+  assert.equal(median([1, 2, 3, 4]), 2.5);
+  assert.equal(median([7]), 7);
+  assert.ok(Number.isNaN(median([])));
+  assert.throws(() => percentile(xs, 101), /0\.\.100/);
+});
+
+test('summarize, ratio and round', () => {
+  const s = summarize([3, 1, 2, 10]);
+  assert.deepEqual({ n: s.n, p50: s.p50, min: s.min, max: s.max }, { n: 4, p50: 2.5, min: 1, max: 10 });
+  assert.ok(Math.abs(s.p90 - 7.9) < 1e-12);
+  assert.equal(ratio(3, 2), 1.5);
+  assert.equal(ratio(3, 0), null);
+  assert.equal(ratio(null, 2), null);
+  assert.equal(ratio(NaN, 2), null);
+  assert.equal(round(1.23456, 3), 1.235);
+  assert.equal(round(NaN), null);
+});
+
+test('the config the bench writes is a valid pipeline config on the CPU with the asked batching', () => {
+  const text = serverConfigYaml({ servingDir: '/models/x', concurrency: 2, batchSize: 4, autoBatchingTimeoutMs: 100, queueSize: 16 });
+  const conf = parseServingConfig(parseYaml(text), 'bench.yaml');
+  const op = conf.ops[0]!;
+  assert.equal(op.name, 'video');
+  assert.equal(op.concurrency, 2);
+  assert.equal(op.batchSize, 4);
+  assert.equal(op.autoBatchingTimeoutMs, 100);
+  assert.equal(op.localServiceConf.device, 'cpu');
+  assert.equal(op.localServiceConf.modelConfig, '/models/x');
+  assert.deepEqual(op.localServiceConf.fetchList, ['outputs']);
+  assert.equal(conf.httpPort, 0);
+  assert.equal(conf.notes.filter((n) => n.level === 'warn').length, 0);
+});
+
+test('readRequestLog keeps successful request lines by logid with their stage timings', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vidserve-bench-log-'));
+  const file = path.join(dir, 'pipeline.log');
+  const lines = [
+    JSON.stringify({ level: 30, msg: 'warm-up inference took 800 ms', warmup_ms: 800 }),
+    JSON.stringify({ level: 30, rid: 1, logid: '42', protocol: 'http', batch: 1, err_no: 0, timings: { receive: 3, parse: 0.3, infer: 800.5, total: 900 } }),
+    JSON.stringify({ level: 40, rid: 2, op: 'video', protocol: 'grpc', err_no: 5000, err_msg: 'bad', timings: { total: 1 } }),
+    'not json',
+    JSON.stringify({ level: 30, rid: 3, logid: '43', protocol: 'grpc', batch: 2, err_no: 0, timings: { parse: 1, infer: 700, total: 750 } }),
+  ];
+  writeFileSync(file, lines.join('\n') + '\n');
+  const m = readRequestLog(file);
+  assert.deepEqual([...m.keys()], ['42', '43']);
+  assert.equal(m.get('42')!.timings.infer, 800.5);
+  assert.equal(m.get('42')!.protocol, 'http');
+  assert.equal(m.get('43')!.batch, 2);
+  assert.equal(readRequestLog(path.join(dir, 'missing.log')).size, 0);
+});
