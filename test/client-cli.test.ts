@@ -204,6 +204,12 @@ test('library: typed errors carry err_no or the transport failure', async () => 
     http.close();
     grpc.close();
   }
+  // A deadline far shorter than one PP-TSM inference: TIMEOUT, with the endpoint and the limit in the message.
+  for (const transport of ['http', 'grpc'] as const) {
+    const c = new VideoClient({ transport, port: transport === 'http' ? server.httpPort : server.rpcPort, timeoutMs: 1 });
+    await assert.rejects(c.predict(clip, { mode: 'video' }), (e: unknown) => e instanceof TransportError && e.code === 'TIMEOUT' && /within 1 ms/.test(e.message));
+    c.close();
+  }
   const port = await freePort();
   for (const transport of ['http', 'grpc'] as const) {
     const c = new VideoClient({ transport, port });
