@@ -155,8 +155,10 @@ test('server-side sampled decoding equals full decoding + sampling', async () =>
     idx.forEach((i, t) => assert.ok(Buffer.from(s.data.subarray(t * size, (t + 1) * size)).equals(f.data.subarray(i * size, (i + 1) * size)), `${name} t=${t}`));
   }
   const meta = goldenJson('pptsm_example_meta.json');
-  const x = await preprocessVideo(PIPELINES.PPTSM!, VIDEO);
+  let timings: { decodeMs: number; preprocessMs: number } | undefined;
+  const x = await preprocessVideo(PIPELINES.PPTSM!, VIDEO, { onTimings: (t) => (timings = t) });
   assert.equal(sha256(x.data), meta.sha256_float32);
+  assert.ok(timings && timings.decodeMs > 0 && timings.preprocessMs > 0);
   const u8 = await preprocessVideo(PIPELINES.PPTSM!, new Uint8Array(readFileSync(VIDEO)), { stage: 'uint8' });
   assert.equal(sha256(u8.data), meta.sha256_uint8_pre_normalization);
 });

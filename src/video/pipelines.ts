@@ -66,6 +66,8 @@ export function getPipeline(name: string): PipelineSpec {
 export interface PreprocessOptions {
   /** 'uint8': stop before Normalization and return the crops as [T,C,H,W] uint8 (Image2Array's values). */
   stage?: 'float32' | 'uint8';
+  /** preprocessVideo reports how long decoding (probe + sampled decode) and the transforms took. */
+  onTimings?: (t: { decodeMs: number; preprocessMs: number }) => void;
 }
 
 /** The pipeline's Sampler arguments; every pipeline starts with exactly one Sampler. */
@@ -173,9 +175,13 @@ export function preprocessFrames(spec: PipelineSpec, frames: Frames, opts: Prepr
 export async function preprocessVideo(
   spec: PipelineSpec,
   input: VideoInput,
-  opts?: DecodeOptions & { stage?: 'float32' },
+  opts?: DecodeOptions & Omit<PreprocessOptions, 'stage'> & { stage?: 'float32' },
 ): Promise<FloatTensor>;
-export async function preprocessVideo(spec: PipelineSpec, input: VideoInput, opts: DecodeOptions & { stage: 'uint8' }): Promise<Tensor<Uint8Array>>;
+export async function preprocessVideo(
+  spec: PipelineSpec,
+  input: VideoInput,
+  opts: DecodeOptions & Omit<PreprocessOptions, 'stage'> & { stage: 'uint8' },
+): Promise<Tensor<Uint8Array>>;
 export async function preprocessVideo(
   spec: PipelineSpec,
   input: VideoInput,
@@ -187,6 +193,10 @@ export async function preprocessVideo(
   opts: DecodeOptions & PreprocessOptions = {},
 ): Promise<Tensor<Float32Array | Uint8Array>> {
   const sampler = pipelineSampler(spec);
+  const t0 = performance.now();
   const sampled = await decodeSampledFrames(input, (n) => samplerIndices(sampler, n), { signal: opts.signal });
-  return runAfterSampler(spec, frameViews(sampled, [...Array(sampled.T).keys()]), opts);
+  const t1 = performance.now();
+  const out = runAfterSampler(spec, frameViews(sampled, [...Array(sampled.T).keys()]), opts);
+  opts.onTimings?.({ decodeMs: t1 - t0, preprocessMs: performance.now() - t1 });
+  return out;
 }
