@@ -17,6 +17,8 @@ export type WorkerInit =
 export type WorkerTask =
   | { kind: 'prepare'; id: number; raw: Uint8Array; format: 'json' | 'proto' }
   | { kind: 'infer'; id: number; input: Float32Array; dims: number[] }
+  /** Cancels a running prepare task (kills its ffmpeg); the task then fails. */
+  | { kind: 'abort'; id: number }
   | { kind: 'close' };
 
 export interface PrepareResult {

@@ -99,15 +99,17 @@ export class VideoOp {
     if (refused) throw refused;
     this.admitted++;
     const t0 = performance.now();
-    const work = this.process(raw, format, t0);
+    const cancel = new AbortController();
+    const work = this.process(raw, format, t0, cancel.signal);
     try {
       if (this.opts.timeoutMs <= 0) return await work;
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new ServingError(ErrorCode.TIMEOUT, `op ${this.opts.name} did not finish within timeout ${this.opts.timeoutMs} ms`)),
-          this.opts.timeoutMs,
-        );
+        timer = setTimeout(() => {
+          reject(new ServingError(ErrorCode.TIMEOUT, `op ${this.opts.name} did not finish within timeout ${this.opts.timeoutMs} ms`));
+          // Stop what can be stopped: a queued step is dropped, a video decode is killed.
+          cancel.abort();
+        }, this.opts.timeoutMs);
       });
       try {
         return await Promise.race([work, deadline]);
@@ -125,12 +127,13 @@ export class VideoOp {
     if (this.admitted === 0) for (const w of this.drainWaiters.splice(0)) w();
   }
 
-  private async process(raw: Uint8Array, format: 'json' | 'proto', t0: number): Promise<OpResult> {
+  private async process(raw: Uint8Array, format: 'json' | 'proto', t0: number, signal: AbortSignal): Promise<OpResult> {
     // Transfer the body when it owns its whole ArrayBuffer; small or pooled buffers are copied (cheap).
     const owned = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength && raw.buffer instanceof ArrayBuffer;
     const bytes = owned ? raw : raw.slice();
-    const prep = await this.prepare.run<PrepareResult>({ kind: 'prepare', raw: bytes, format }, [bytes.buffer as ArrayBuffer]);
-    const inf = await this.enqueueInfer(prep.input, prep.dims);
+    const prep = await this.prepare.run<PrepareResult>({ kind: 'prepare', raw: bytes, format }, [bytes.buffer as ArrayBuffer], signal);
+    if (signal.aborted) throw new ServingError(ErrorCode.TIMEOUT, 'cancelled');
+    const inf = await this.enqueueInfer(prep.input, prep.dims, signal);
     const tp = performance.now();
     const k = prep.meta.topk ?? this.opts.topk;
     const predictions = predict(inf.scores, inf.dims, this.opts.labels, k);
@@ -158,9 +161,22 @@ export class VideoOp {
     return { scores: r.scores, dims: r.dims, inferMs: r.inferMs };
   }
 
-  private enqueueInfer(input: Float32Array, dims: number[]) {
+  private enqueueInfer(input: Float32Array, dims: number[], signal?: AbortSignal) {
     return new Promise<{ scores: Float32Array; dims: number[]; inferMs: number; queueMs: number; batch: number }>((resolve, reject) => {
-      this.inferQueue.push({ input, dims, enqueued: performance.now(), resolve, reject });
+      const item: InferItem = { input, dims, enqueued: performance.now(), resolve, reject };
+      this.inferQueue.push(item);
+      // A request that timed out while waiting is not run at all.
+      signal?.addEventListener(
+        'abort',
+        () => {
+          const i = this.inferQueue.indexOf(item);
+          if (i >= 0) {
+            this.inferQueue.splice(i, 1);
+            reject(new ServingError(ErrorCode.TIMEOUT, 'cancelled before inference'));
+          }
+        },
+        { once: true },
+      );
       this.dispatch();
     });
   }

@@ -9,7 +9,7 @@ const WORKER_URL = new URL('./worker.ts', import.meta.url).href;
 const TSX_API = import.meta.resolve('tsx/esm/api');
 
 type DistributiveOmit<T, K extends keyof any> = T extends unknown ? Omit<T, K> : never;
-export type TaskBody = DistributiveOmit<Exclude<WorkerTask, { kind: 'close' }>, 'id'>;
+export type TaskBody = DistributiveOmit<Extract<WorkerTask, { kind: 'prepare' | 'infer' }>, 'id'>;
 
 interface Pending {
   body: TaskBody;
@@ -118,10 +118,29 @@ export class WorkerGroup {
     return this.slots.length;
   }
 
-  run<R>(body: TaskBody, transfer: ArrayBuffer[] = []): Promise<R> {
+  /**
+   * Runs a task on the next free worker. Aborting `signal` drops a queued task, or asks the worker to cancel a
+   * running one (prepare tasks stop their ffmpeg; a model run cannot be interrupted and just completes).
+   */
+  run<R>(body: TaskBody, transfer: ArrayBuffer[] = [], signal?: AbortSignal): Promise<R> {
     if (this.closed) return Promise.reject(new ServingError(ErrorCode.CLOSED_ERROR, 'server is shutting down'));
     return new Promise<R>((resolve, reject) => {
-      this.queue.push({ body, transfer, resolve: resolve as (r: unknown) => void, reject });
+      const p: Pending = { body, transfer, resolve: resolve as (r: unknown) => void, reject };
+      this.queue.push(p);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          const qi = this.queue.indexOf(p);
+          if (qi >= 0) {
+            this.queue.splice(qi, 1);
+            reject(new ServingError(ErrorCode.TIMEOUT, 'cancelled before it started'));
+            return;
+          }
+          const slot = this.slots.find((s) => s.busy === p);
+          if (slot && body.kind === 'prepare') slot.worker.postMessage({ kind: 'abort', id: slot.id });
+        },
+        { once: true },
+      );
       this.pump();
     });
   }

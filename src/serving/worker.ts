@@ -17,12 +17,12 @@ function fail(id: number, e: unknown, fallbackCode: number): WorkerReply {
   return { id, ok: false, code: fallbackCode, message: err?.message ?? String(e) };
 }
 
-async function prepare(task: Extract<WorkerTask, { kind: 'prepare' }>, pipeline: PipelineRef): Promise<{ reply: WorkerReply; transfer: ArrayBuffer[] }> {
+async function prepare(task: Extract<WorkerTask, { kind: 'prepare' }>, pipeline: PipelineRef, signal: AbortSignal): Promise<{ reply: WorkerReply; transfer: ArrayBuffer[] }> {
   const t0 = performance.now();
   const raw = Buffer.from(task.raw.buffer, task.raw.byteOffset, task.raw.byteLength);
   const fields = task.format === 'json' ? readJsonRequest(raw) : readProtoRequest(raw);
   const req = decodeRequest(fields, performance.now() - t0);
-  const pre = await preprocessInput(pipeline, req.input);
+  const pre = await preprocessInput(pipeline, req.input, signal);
   const result: PrepareResult = {
     meta: req.meta,
     input: pre.tensor.data,
@@ -36,12 +36,21 @@ async function main(): Promise<void> {
   if (init.role === 'prepare') {
     const pipeline = init.pipeline;
     port.postMessage({ ready: true });
+    const running = new Map<number, AbortController>();
     port.on('message', (task: WorkerTask) => {
+      if (task.kind === 'abort') {
+        running.get(task.id)?.abort();
+        return;
+      }
       if (task.kind !== 'prepare') return;
-      prepare(task, pipeline).then(
-        ({ reply, transfer }) => port.postMessage(reply, transfer),
-        (e) => port.postMessage(fail(task.id, e, ErrorCode.INPUT_PARAMS_ERROR)),
-      );
+      const ac = new AbortController();
+      running.set(task.id, ac);
+      prepare(task, pipeline, ac.signal)
+        .then(
+          ({ reply, transfer }) => port.postMessage(reply, transfer),
+          (e) => port.postMessage(fail(task.id, e, ErrorCode.INPUT_PARAMS_ERROR)),
+        )
+        .finally(() => running.delete(task.id));
     });
     return;
   }
