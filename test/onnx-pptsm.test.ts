@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { buildTiny, makeParams } from '../src/paddle/models/index.ts';
 import { translateProgram } from '../src/paddle/onnx/index.ts';
+import { decodeModel } from '../src/paddle/onnx/proto.ts';
 import { parseProgram } from '../src/paddle/program.ts';
 import type { ParamTensor } from '../src/paddle/types.ts';
 import { createSession } from '../src/runtime/session.ts';
@@ -52,6 +53,22 @@ test('tiny model (same op types as PP-TSM): onnxruntime matches the reference ex
       await s.release();
     }
   }
+});
+
+test('value_info carries the batch through reshapes symbolically, so both inputs of a residual add match', () => {
+  const program = buildTiny();
+  const params = paramMap(makeParams(program, 7));
+  const model = decodeModel(translateProgram(program, params).bytes);
+  const dims = new Map<string, (string | number | undefined)[]>(
+    model.graph.value_info.map((v: any) => [v.name, v.type.tensor_type.shape.dim.map((d: any) => d.dim_param ?? d.dim_value)]),
+  );
+  const add = program.blocks[0].ops.find((o) => o.type === 'elementwise_add' && o.attrs.axis?.value === -1)!;
+  const [x, y] = [add.inputs.X[0], add.inputs.Y[0]];
+  assert.equal(dims.get(x)?.[0], 'batch*2', `${x}: ${dims.get(x)}`);
+  assert.deepEqual(dims.get(x), dims.get(y));
+  // The head's reshape to [-1, segments, C] gets the clip batch back.
+  const head = program.blocks[0].ops.filter((o) => o.type === 'reshape2').at(-2)!;
+  assert.equal(dims.get(head.outputs.Out[0])?.[0], 'batch');
 });
 
 test('real PP-TSM graph with synthetic weights: translated and run, [1,8,3,224,224] → [1,400] finite, varied', async () => {

@@ -1,9 +1,10 @@
 // Paddle ProgramDesc + parameters → ONNX model bytes, one converter per Paddle op (see ops/index.ts).
-import type { DType, OpDesc, ParamTensor, ProgramDesc, VarDesc } from '../types.ts';
+import type { BlockDesc, DType, OpDesc, ParamTensor, ProgramDesc, VarDesc } from '../types.ts';
 import { firstOutput, OpContext, type KnownConst, type TemporalShiftForm } from './context.ts';
 import { GraphBuilder } from './graph.ts';
 import { CONVERTERS } from './ops/index.ts';
 import { encodeModel, onnxDataType, type OnnxValueInfo } from './proto.ts';
+import { inferSymbolicShapes, onnxDim, type SymDim } from './symbolic.ts';
 
 export { OpTranslationError, type TemporalShiftForm } from './context.ts';
 
@@ -103,11 +104,11 @@ export function translateProgram(
   // Graph inputs and outputs, ordered by the feed/fetch column as Paddle orders them.
   const feeds = block.ops.filter((o) => o.type === 'feed').sort((a, b) => col(a) - col(b));
   const fetches = block.ops.filter((o) => o.type === 'fetch').sort((a, b) => col(a) - col(b));
-  const inputs: OnnxValueInfo[] = feeds.map((op) => {
+  const inputs: (OnnxValueInfo & GraphIO)[] = feeds.map((op) => {
     const v = varOf(vars, op.outputs.Out?.[0] ?? '', 'feed');
     return { name: v.name, dataType: onnxDataType(v.dtype), dims: ioDims(v) };
   });
-  const outputs: OnnxValueInfo[] = fetches.map((op) => {
+  const outputs: (OnnxValueInfo & GraphIO)[] = fetches.map((op) => {
     const v = varOf(vars, op.inputs.X?.[0] ?? '', 'fetch');
     return { name: v.name, dataType: onnxDataType(v.dtype), dims: ioDims(v) };
   });
@@ -155,6 +156,7 @@ export function translateProgram(
     initializers: g.initializers,
     inputs,
     outputs,
+    valueInfo: valueInfo(block, vars, g, inputs, outputs),
   });
   progress(`encoded ONNX model: ${g.nodes.length} nodes, ${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB`);
   return {
@@ -162,6 +164,29 @@ export function translateProgram(
     inputs: inputs.map(({ name, dims }) => ({ name, dims })),
     outputs: outputs.map(({ name, dims }) => ({ name, dims })),
   };
+}
+
+/** Shapes of the Paddle vars the graph computes, with dynamic dims as symbols derived from the inputs'. */
+function valueInfo(
+  block: BlockDesc,
+  vars: ReadonlyMap<string, VarDesc>,
+  g: GraphBuilder,
+  inputs: OnnxValueInfo[],
+  outputs: OnnxValueInfo[],
+): OnnxValueInfo[] {
+  const io = new Set([...inputs, ...outputs].map((v) => v.name));
+  const inputDims = new Map<string, SymDim[]>(
+    inputs.map((v) => [v.name, v.dims.map((d) => (typeof d === 'string' ? { coef: 1, sym: d } : d))]),
+  );
+  const shapes = inferSymbolicShapes(block, inputDims);
+  const computed = new Set(g.nodes.flatMap((n) => n.outputs));
+  const info: OnnxValueInfo[] = [];
+  for (const [name, dims] of shapes) {
+    const v = vars.get(name);
+    if (io.has(name) || !computed.has(name) || !v?.dtype) continue;
+    info.push({ name, dataType: onnxDataType(v.dtype), dims: dims.map(onnxDim) });
+  }
+  return info;
 }
 
 /** Values of a small integer parameter (usable where ONNX needs an attribute, e.g. a concat axis). */

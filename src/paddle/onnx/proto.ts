@@ -70,8 +70,8 @@ export interface OnnxNode {
 export interface OnnxValueInfo {
   name: string;
   dataType: number;
-  /** number = fixed dim, string = symbolic dim (dim_param). */
-  dims: (number | string)[];
+  /** number = fixed dim, string = symbolic dim (dim_param), null = unknown. */
+  dims: (number | string | null)[];
 }
 
 export interface OnnxModel {
@@ -84,6 +84,8 @@ export interface OnnxModel {
   initializers: OnnxTensor[];
   inputs: OnnxValueInfo[];
   outputs: OnnxValueInfo[];
+  /** Shapes of intermediate values (GraphProto.value_info): lets the runtime prove shapes equal for fusions. */
+  valueInfo?: OnnxValueInfo[];
   metadata?: Record<string, string>;
 }
 
@@ -126,7 +128,7 @@ function valueInfoMessage(v: OnnxValueInfo): Record<string, unknown> {
     type: {
       tensor_type: {
         elem_type: v.dataType,
-        shape: { dim: v.dims.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) },
+        shape: { dim: v.dims.map((d) => (d === null ? {} : typeof d === 'number' ? { dim_value: d } : { dim_param: d })) },
       },
     },
   };
@@ -151,6 +153,7 @@ export function encodeModel(m: OnnxModel): Uint8Array {
       initializer: m.initializers.map(tensorMessage),
       input: m.inputs.map(valueInfoMessage),
       output: m.outputs.map(valueInfoMessage),
+      value_info: (m.valueInfo ?? []).map(valueInfoMessage),
     },
     metadata_props: Object.entries(m.metadata ?? {}).map(([key, value]) => ({ key, value })),
   };
