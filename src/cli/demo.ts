@@ -2,8 +2,8 @@
 // synthetic weights, converts it to a serving dir, starts `vidserve serve` as a real child process, sends one video
 // over HTTP and gRPC in both input modes, prints the four answers with their latency, and stops the server.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rename, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -162,26 +162,50 @@ export async function renderTestClip(file: string, seconds = 2): Promise<void> {
   if (run.code !== 0) throw new Error(`ffmpeg could not render the demo clip: ${stderrTail(run.stderr)}`);
 }
 
-/** The synthetic-weight PP-TSM inference model and its serving dir, built once and cached under models/. */
+/**
+ * The synthetic-weight PP-TSM inference model and its serving dir, built once and cached under models/. Each is
+ * written into a temporary sibling and renamed into place, so an interrupted first run never leaves a half-written
+ * cache behind.
+ */
 export async function ensureDemoModel(log: (s: string) => void): Promise<void> {
-  const pdmodel = existsSync(DEMO_DIRS.inference) ? readdirSync(DEMO_DIRS.inference).find((f) => f.endsWith('.pdmodel')) : undefined;
-  const hasParams = pdmodel !== undefined && existsSync(path.join(DEMO_DIRS.inference, pdmodel.replace(/\.pdmodel$/, '.pdiparams')));
-  if (!hasParams) {
+  const stem = 'ppTSM';
+  const model = path.join(DEMO_DIRS.inference, `${stem}.pdmodel`);
+  const params = path.join(DEMO_DIRS.inference, `${stem}.pdiparams`);
+  const fresh = !existsSync(model) || !existsSync(params);
+  if (fresh) {
     log(`Building a PP-TSM model with synthetic weights in ${rel(DEMO_DIRS.inference)} (once) ...`);
-    await runCli(['make-model', 'pptsm', '--out', DEMO_DIRS.inference]);
+    await intoPlace(DEMO_DIRS.inference, async (dir) => {
+      await runCli(['make-model', 'pptsm', '--out', dir]);
+      if (!existsSync(path.join(dir, `${stem}.pdmodel`))) throw new Error(`make-model wrote no ${stem}.pdmodel into ${dir}`);
+    });
   } else log(`Using the cached synthetic-weight model in ${rel(DEMO_DIRS.inference)}.`);
-  const conf = path.join(DEMO_DIRS.server, 'serving_server_conf.prototxt');
-  if (!existsSync(conf) || !hasParams) {
-    const model = readdirSync(DEMO_DIRS.inference).find((f) => f.endsWith('.pdmodel'));
-    if (!model) throw new Error(`make-model wrote no .pdmodel file into ${DEMO_DIRS.inference}`);
+  if (fresh || !existsSync(path.join(DEMO_DIRS.server, 'serving_server_conf.prototxt'))) {
     log(`Converting it into the serving dir ${rel(DEMO_DIRS.server)} ...`);
-    await runCli([
-      'convert', '--dirname', DEMO_DIRS.inference,
-      '--model_filename', model, '--params_filename', model.replace(/\.pdmodel$/, '.pdiparams'),
-      '--serving_server', DEMO_DIRS.server, '--serving_client', DEMO_DIRS.client,
-      '--fetch_alias', 'outputs',
-    ]);
+    const client = `${DEMO_DIRS.client}.tmp-${process.pid}`;
+    await rm(client, { recursive: true, force: true });
+    await intoPlace(DEMO_DIRS.server, (dir) =>
+      runCli([
+        'convert', '--dirname', DEMO_DIRS.inference, '--model_filename', `${stem}.pdmodel`, '--params_filename', `${stem}.pdiparams`,
+        '--serving_server', dir, '--serving_client', client, '--fetch_alias', 'outputs',
+      ]),
+    );
+    await rm(DEMO_DIRS.client, { recursive: true, force: true });
+    await rename(client, DEMO_DIRS.client);
   } else log(`Using the cached serving dir ${rel(DEMO_DIRS.server)}.`);
+}
+
+/** Runs `write` on a fresh temporary sibling of `target`, then replaces `target` with it. */
+async function intoPlace(target: string, write: (dir: string) => Promise<unknown>): Promise<void> {
+  const tmp = `${target}.tmp-${process.pid}`;
+  await rm(tmp, { recursive: true, force: true });
+  try {
+    await write(tmp);
+    await rm(target, { recursive: true, force: true });
+    await rename(tmp, target);
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
 }
 
 function rel(p: string): string {
@@ -249,7 +273,8 @@ async function runDemo(flags: DemoFlags): Promise<number> {
     log(`
 NOTE: these weights are SYNTHETIC (seeded random numbers), so the labels above are meaningless (and are class
 indices: the demo has no label list). Real predictions need PaddleVideo's trained PP-TSM model (ppTSM.zip from the
-seed's serving guide). With ppTSM.zip and PaddleVideo's Kinetics-400_label_list.txt in this directory:
+seed's serving guide). With ppTSM.zip and PaddleVideo's Kinetics-400_label_list.txt in the repo directory (see
+README.md, "Serving the real PP-TSM model"):
 
   unzip ppTSM.zip -d inference
   npx vidserve convert --dirname inference/ppTSM --model_filename ppTSM.pdmodel --params_filename ppTSM.pdiparams --serving_server ppTSM_serving_server --serving_client ppTSM_serving_client --fetch_alias outputs --label_list Kinetics-400_label_list.txt
