@@ -194,6 +194,9 @@ export function parseServingConfig(doc: unknown, file: string, opts: LoadConfigO
   const top = r.dict(doc, '(top level)');
   r.keys(top, '', PADDLE_TOP, USED_TOP, OURS_TOP);
   const workerNum = r.int(top, 'worker_num', '', 1, 1);
+  if (workerNum > 1) {
+    r.notes.push({ level: 'info', msg: `worker_num ${workerNum}: vidserve runs one process; parallel model runs come from op.<name>.concurrency` });
+  }
   const port = (key: string): number | null => (top[key] === undefined || top[key] === null ? null : r.int(top, key, '', 0, 0, 65535));
   const httpPort = port('http_port');
   const rpcPort = port('rpc_port');

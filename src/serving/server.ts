@@ -164,7 +164,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       say(`warning: ${msg}`);
     }
     const lsc = op.localServiceConf;
-    const model = await loadModel(lsc.modelConfig);
+    let model: ServingModelLike | null = await loadModel(lsc.modelConfig);
     const feed = model.feeds[0];
     if (!feed) throw new StartupError(`the serving model in ${model.dir} declares no feed_var`);
     const fetch = pickFetch(model, op);
@@ -184,10 +184,13 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     };
     const prepStart = WorkerGroup.start('prepare', op.preprocessWorkers, { role: 'prepare', pipeline: opts.pipeline });
     const inferStart = WorkerGroup.start('infer', op.concurrency, { role: 'infer', onnx: model.onnx, session, feedName: feed.name, fetchName: fetch.name });
+    // Workers hold their own copies; drop ours (the ONNX bytes are ~100 MB for PP-TSM).
+    const modelInfo = { dir: model.dir, source: model.source };
+    model = null;
     const [p, i] = await Promise.allSettled([prepStart, inferStart]);
     if (p.status === 'fulfilled') prepare = p.value.group;
     if (i.status === 'fulfilled') infer = i.value.group;
-    if (i.status === 'rejected') throw new StartupError(`cannot start the model in ${model.dir}: ${(i.reason as Error).message}`);
+    if (i.status === 'rejected') throw new StartupError(`cannot start the model in ${modelInfo.dir}: ${(i.reason as Error).message}`);
     if (p.status === 'rejected') throw new StartupError(`cannot start preprocessing workers: ${(p.reason as Error).message}`);
     const ready = i.value.ready;
     for (const w of new Set(ready.warnings)) {
@@ -196,10 +199,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     }
     const provider = ready.provider ?? 'cpu';
     if (ready.inputNames && !ready.inputNames.includes(feed.name)) {
-      throw new StartupError(`the ONNX model in ${model.dir} has inputs ${ready.inputNames.join(', ')}, not the feed_var ${feed.name}`);
+      throw new StartupError(`the ONNX model in ${modelInfo.dir} has inputs ${ready.inputNames.join(', ')}, not the feed_var ${feed.name}`);
     }
     if (ready.outputNames && !ready.outputNames.includes(fetch.name)) {
-      throw new StartupError(`the ONNX model in ${model.dir} has outputs ${ready.outputNames.join(', ')}, not the fetch_var ${fetch.name}`);
+      throw new StartupError(`the ONNX model in ${modelInfo.dir} has outputs ${ready.outputNames.join(', ')}, not the fetch_var ${fetch.name}`);
     }
 
     const videoOp = new VideoOp(
@@ -226,7 +229,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     try {
       warm = await videoOp.runTensor(warmupInput(dims), dims);
     } catch (e) {
-      throw new StartupError(`warm-up inference failed for the model in ${model.dir}: ${(e as Error).message}`);
+      throw new StartupError(`warm-up inference failed for the model in ${modelInfo.dir}: ${(e as Error).message}`);
     }
     const warmupMs = performance.now() - w0;
     const classes = warm.dims[warm.dims.length - 1]!;
@@ -249,7 +252,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     const health = () => ({
       status: closing ? 'closing' : 'ok',
       op: op.name,
-      model: model.dir,
+      model: modelInfo.dir,
       provider,
       labels: labels.source,
       in_flight: videoOp.inFlight,
@@ -271,7 +274,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     }
     const pipelineName = typeof opts.pipeline === 'string' ? opts.pipeline : 'custom';
     const lines = [
-      `model ${model.dir} (${model.source}; feed ${feed.name} [${feed.shape.join(', ')}], fetch ${fetch.name} alias ${fetch.alias}), preprocessing ${pipelineName}`,
+      `model ${modelInfo.dir} (${modelInfo.source}; feed ${feed.name} [${feed.shape.join(', ')}], fetch ${fetch.name} alias ${fetch.alias}), preprocessing ${pipelineName}`,
       `provider ${provider} (requested ${lsc.device}${lsc.devices.length ? ` devices ${lsc.devices.join(',')}` : ''}), concurrency ${op.concurrency}, ${session.intraOpThreads} threads per session, ${op.preprocessWorkers} preprocessing workers`,
       `labels: ${labels.source ?? 'class indices (no label list)'}`,
       `warm-up inference ${warmupMs.toFixed(0)} ms`,

@@ -64,6 +64,8 @@ async function main(): Promise<void> {
     port.postMessage({ ready: false, error: (e as Error).message });
     return;
   }
+  // The session owns the model now; let the (large) bytes we were given be collected.
+  (init as { onnx?: Uint8Array }).onnx = undefined;
   port.postMessage({ ready: true, provider: session.provider, inputNames: session.inputNames, outputNames: session.outputNames, warnings });
   port.on('message', (task: WorkerTask) => {
     if (task.kind === 'close') {
