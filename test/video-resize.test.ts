@@ -140,3 +140,23 @@ test('crops: CenterCrop rounds half to even, TenCrop order and PIL zero padding'
   assert.deepEqual(materialize(cropView(m, 7, 3, 30, 40)).data, crop(flipLeftRight(crop(img, 10, 20, 100, 50)), 7, 3, 30, 40).data);
   assert.deepEqual(materialize(flipView(m)).data, crop(img, 10, 20, 100, 50).data);
 });
+
+test('resizing a window equals resizing everything then cropping (both backends, all code paths)', () => {
+  const src = (w: number, h: number) => ({ data: Uint8Array.from({ length: w * h * 3 }, (_, i) => (Math.imul(i, 2654435761) >>> 23) & 255), width: w, height: h });
+  // [input w, h] -> [output w, h]: up/down scaling, one axis unchanged (Pillow skips that pass), exact 2x (cv2 area).
+  const cases: [number, number, number, number][] = [
+    [320, 240, 341, 256], [1280, 720, 341, 256], [23, 17, 341, 256], [300, 200, 300, 256], [300, 200, 150, 200], [682, 512, 341, 256],
+  ];
+  for (const [sw, sh, dw, dh] of cases) {
+    const img = src(sw, sh);
+    for (const win of [{ x: 58, y: 16, width: 224, height: 224 }, { x: 0, y: 0, width: dw, height: dh }, { x: dw - 5, y: dh - 3, width: 5, height: 3 }]) {
+      if (win.x + win.width > dw || win.y + win.height > dh) continue;
+      for (const resize of [cv2ResizeLinear, pillowResizeBilinear]) {
+        const full = resize(img, dw, dh);
+        const part = resize(img, dw, dh, win);
+        assert.deepEqual(part.data, crop(full, win.x, win.y, win.width, win.height).data, `${resize.name} ${sw}x${sh}->${dw}x${dh} window ${JSON.stringify(win)}`);
+      }
+    }
+  }
+  assert.throws(() => cv2ResizeLinear(src(4, 4), 8, 8, { x: 4, y: 0, width: 5, height: 1 }), /outside the 8x8 image/);
+});

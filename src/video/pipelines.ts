@@ -14,9 +14,9 @@ import {
   type Image2ArrayArgs,
   type NormalizationArgs,
 } from './transforms/array.ts';
-import { centerCrop, tenCrop, type CenterCropArgs, type TenCropArgs } from './transforms/crop.ts';
+import { centerCrop, centerCropBox, tenCrop, type CenterCropArgs, type TenCropArgs } from './transforms/crop.ts';
 import type { AnyImage, RgbImage } from './transforms/image.ts';
-import { checkScaleArgs, scaleImage, type ScaleArgs } from './transforms/scale.ts';
+import { checkScaleArgs, scaleImage, scaleSize, type ScaleArgs } from './transforms/scale.ts';
 
 export type OpSpec =
   | { op: 'Sampler'; args: SamplerArgs }
@@ -124,6 +124,14 @@ function image2ArrayNormalized(a: Image2ArrayArgs, n: NormalizationArgs, imgs: A
   return image2Array(a, imgs, axis < 0 ? [tables[0]!, tables[0]!, tables[0]!] : tables);
 }
 
+function scaleThenCenterCrop(scale: ScaleArgs, cropArgs: CenterCropArgs, imgs: AnyImage[]): AnyImage[] {
+  const args = checkScaleArgs(scale);
+  return imgs.map((img) => {
+    const [w, h] = scaleSize(args, img.width, img.height) ?? [img.width, img.height];
+    return scaleImage(args, img, centerCropBox(cropArgs, w, h));
+  });
+}
+
 /** Views of frames t = 0..T-1 as images (no copy). */
 function frameViews(frames: Frames, order: readonly number[]): RgbImage[] {
   const frameBytes = frames.H * frames.W * 3;
@@ -141,6 +149,12 @@ function runAfterSampler(spec: PipelineSpec, imgs: RgbImage[], opts: PreprocessO
     const op = ops[i]!;
     if (op.op === 'Normalization' && opts.stage === 'uint8') break;
     const next = ops[i + 1];
+    if (op.op === 'Scale' && next?.op === 'CenterCrop' && stage.kind === 'images') {
+      // Resize only the part the crop keeps (same values as resizing everything, then cropping).
+      stage = { kind: 'images', imgs: scaleThenCenterCrop(op.args, next.args, stage.imgs) };
+      i++;
+      continue;
+    }
     if (op.op === 'Image2Array' && next?.op === 'Normalization' && opts.stage !== 'uint8' && stage.kind === 'images') {
       const fused = image2ArrayNormalized(op.args ?? {}, next.args, stage.imgs);
       if (fused) {

@@ -1,6 +1,6 @@
 // PaddleVideo's CenterCrop and TenCrop (augmentations.py) on RGB images.
 import { inputError } from '../../errors.ts';
-import { cropView, flipView, type AnyImage } from './image.ts';
+import { cropView, flipView, type AnyImage, type Window } from './image.ts';
 
 export interface CenterCropArgs {
   target_size: number;
@@ -20,16 +20,21 @@ export function pyRound(x: number): number {
   return f % 2 === 0 ? f : f + 1;
 }
 
-/** Crops are views into the input images (no pixel copies). */
-export function centerCrop(args: CenterCropArgs, imgs: readonly AnyImage[]): AnyImage[] {
+/** CenterCrop's box (x1, y1, size) for an image size; throws if the image is smaller than the crop. */
+export function centerCropBox(args: CenterCropArgs, w: number, h: number): Window {
   const t = args.target_size;
   const doRound = args.do_round ?? true;
+  if (w < t || h < t) throw inputError(`CenterCrop: image ${w}x${h} is smaller than the crop size ${t}`);
+  const x = doRound ? pyRound((w - t) / 2.0) : Math.floor((w - t) / 2);
+  const y = doRound ? pyRound((h - t) / 2.0) : Math.floor((h - t) / 2);
+  return { x, y, width: t, height: t };
+}
+
+/** Crops are views into the input images (no pixel copies). */
+export function centerCrop(args: CenterCropArgs, imgs: readonly AnyImage[]): AnyImage[] {
   return imgs.map((img) => {
-    const { width: w, height: h } = img;
-    if (w < t || h < t) throw inputError(`CenterCrop: image ${w}x${h} is smaller than the crop size ${t}`);
-    const x1 = doRound ? pyRound((w - t) / 2.0) : Math.floor((w - t) / 2);
-    const y1 = doRound ? pyRound((h - t) / 2.0) : Math.floor((h - t) / 2);
-    return cropView(img, x1, y1, t, t);
+    const b = centerCropBox(args, img.width, img.height);
+    return cropView(img, b.x, b.y, b.width, b.height);
   });
 }
 

@@ -6,6 +6,19 @@ export interface RgbImage {
   height: number;
 }
 
+/** A rectangle of an image (e.g. the part of a resize output that a following crop keeps). */
+export interface Window {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export function checkWindow(w: Window, width: number, height: number): void {
+  if (w.x < 0 || w.y < 0 || w.width < 1 || w.height < 1 || w.x + w.width > width || w.y + w.height > height)
+    throw new Error(`window ${w.width}x${w.height}+${w.x}+${w.y} is outside the ${width}x${height} image`);
+}
+
 export function rgbImage(width: number, height: number, data?: Uint8Array): RgbImage {
   const size = width * height * 3;
   if (data && data.length !== size) throw new Error(`image data has ${data.length} bytes, expected ${width}x${height}x3=${size}`);

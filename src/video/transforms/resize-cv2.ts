@@ -3,7 +3,7 @@
 // and a vertical pass with the rounding of its SIMD kernel (VResizeLinearVec_32s8u, 128-bit universal intrinsics as in
 // x86-64 builds): ((S0 >> 4) * b0 >> 16) + ((S1 >> 4) * b1 >> 16), then (x + 2) >> 2 — not the scalar
 // (S0 * b0 + S1 * b1 + 2^21) >> 22. An exact 2x downscale in both directions takes OpenCV's INTER_AREA fast path.
-import { rgbImage, type RgbImage } from './image.ts';
+import { checkWindow, crop, rgbImage, type RgbImage, type Window } from './image.ts';
 
 const COEF_BITS = 11;
 const COEF_SCALE = 1 << COEF_BITS;
@@ -69,22 +69,29 @@ function simdPrefix(width: number): number {
   return width >= U8_LANES ? width : 0;
 }
 
-export function cv2ResizeLinear(img: RgbImage, dw: number, dh: number): RgbImage {
+/**
+ * cv2.resize(img, (dw, dh), interpolation=cv2.INTER_LINEAR). With `win`, only that rectangle of the output is
+ * computed (equal to resizing then cropping: every output value depends only on its own offsets and weights).
+ */
+export function cv2ResizeLinear(img: RgbImage, dw: number, dh: number, win?: Window): RgbImage {
   const { width: sw, height: sh, data: src } = img;
-  if (dw === sw && dh === sh) return rgbImage(sw, sh, src.slice());
+  const w = win ?? { x: 0, y: 0, width: dw, height: dh };
+  checkWindow(w, dw, dh);
+  if (dw === sw && dh === sh) return crop(img, w.x, w.y, w.width, w.height);
   const invScaleX = dw / sw;
   const invScaleY = dh / sh;
   const scaleX = 1 / invScaleX;
   const scaleY = 1 / invScaleY;
   const isAreaFast =
     Math.abs(scaleX - cvRound(scaleX)) < Number.EPSILON && Math.abs(scaleY - cvRound(scaleY)) < Number.EPSILON;
-  if (isAreaFast && cvRound(scaleX) === 2 && cvRound(scaleY) === 2) return areaFast2x(img, dw, dh);
+  if (isAreaFast && cvRound(scaleX) === 2 && cvRound(scaleY) === 2) return areaFast2x(img, w);
 
   const xt = axisTable(sw, dw, scaleX, true);
   const yt = axisTable(sh, dh, scaleY, false);
-  const width = dw * CN;
+  const x0 = w.x;
+  const width = w.width * CN;
 
-  // Horizontal pass per source row, computed on first use (int32, weights sum to 2^11).
+  // Horizontal pass of the window's columns per source row, computed on first use (int32, weights sum to 2^11).
   const hrows = new Int32Array(sh * width);
   const done = new Uint8Array(sh);
   const hresize = (row: number): number => {
@@ -92,9 +99,9 @@ export function cv2ResizeLinear(img: RgbImage, dw: number, dh: number): RgbImage
     if (done[row]) return base;
     done[row] = 1;
     const s = row * sw * CN;
-    for (let dx = 0; dx < dw; dx++) {
+    for (let dx = x0; dx < x0 + w.width; dx++) {
       const p = s + xt.ofs[dx]! * CN;
-      const o = base + dx * CN;
+      const o = base + (dx - x0) * CN;
       if (dx < xt.xmax) {
         const a0 = xt.w0[dx]!;
         const a1 = xt.w1[dx]!;
@@ -110,46 +117,46 @@ export function cv2ResizeLinear(img: RgbImage, dw: number, dh: number): RgbImage
     return base;
   };
 
-  const out = rgbImage(dw, dh);
+  const out = rgbImage(w.width, w.height);
   const o = out.data;
-  const simdEnd = simdPrefix(width);
+  // Which rounding applies depends on the position in the full output row.
+  const simdEnd = simdPrefix(dw * CN) - x0 * CN;
   const clipRow = (y: number): number => (y < 0 ? 0 : y >= sh ? sh - 1 : y);
-  for (let dy = 0; dy < dh; dy++) {
+  for (let dy = w.y; dy < w.y + w.height; dy++) {
     const sy = yt.ofs[dy]!;
     const r0 = hresize(clipRow(sy));
     const r1 = hresize(clipRow(sy + 1));
     const b0 = yt.w0[dy]!;
     const b1 = yt.w1[dy]!;
-    const dst = dy * width;
-    let x = 0;
-    for (; x < simdEnd; x++) {
-      // v_mul_hi(v_pack(S >> 4), b) summed, then v_rshr_pack_u<2>.
-      const v = (((hrows[r0 + x]! >> 4) * b0) >> 16) + (((hrows[r1 + x]! >> 4) * b1) >> 16);
-      const r = (v + 2) >> 2;
-      o[dst + x] = r < 0 ? 0 : r > 255 ? 255 : r;
-    }
-    for (; x < width; x++) {
-      // FixedPtCast<int, uchar, 22>
-      const r = (hrows[r0 + x]! * b0 + hrows[r1 + x]! * b1 + (1 << 21)) >> 22;
+    const dst = (dy - w.y) * width;
+    for (let x = 0; x < width; x++) {
+      let r: number;
+      if (x < simdEnd) {
+        // v_mul_hi(v_pack(S >> 4), b) summed, then v_rshr_pack_u<2>.
+        r = ((((hrows[r0 + x]! >> 4) * b0) >> 16) + (((hrows[r1 + x]! >> 4) * b1) >> 16) + 2) >> 2;
+      } else {
+        // FixedPtCast<int, uchar, 22>
+        r = (hrows[r0 + x]! * b0 + hrows[r1 + x]! * b1 + (1 << 21)) >> 22;
+      }
       o[dst + x] = r < 0 ? 0 : r > 255 ? 255 : r;
     }
   }
   return out;
 }
 
-/** INTER_AREA fast path for an exact 2x2 downscale: rounded mean of each 2x2 block. */
-function areaFast2x(img: RgbImage, dw: number, dh: number): RgbImage {
+/** INTER_AREA fast path for an exact 2x2 downscale: rounded mean of each 2x2 block (window `w` of the output). */
+function areaFast2x(img: RgbImage, w: Window): RgbImage {
   const { width: sw, data: s } = img;
-  const out = rgbImage(dw, dh);
+  const out = rgbImage(w.width, w.height);
   const o = out.data;
   const stride = sw * CN;
-  for (let y = 0; y < dh; y++) {
-    const r0 = 2 * y * stride;
+  for (let y = 0; y < w.height; y++) {
+    const r0 = 2 * (w.y + y) * stride;
     const r1 = r0 + stride;
-    for (let x = 0; x < dw; x++) {
+    for (let x = 0; x < w.width; x++) {
       for (let c = 0; c < CN; c++) {
-        const i = 2 * x * CN + c;
-        o[(y * dw + x) * CN + c] = (s[r0 + i]! + s[r0 + i + CN]! + s[r1 + i]! + s[r1 + i + CN]! + 2) >> 2;
+        const i = 2 * (w.x + x) * CN + c;
+        o[(y * w.width + x) * CN + c] = (s[r0 + i]! + s[r0 + i + CN]! + s[r1 + i]! + s[r1 + i + CN]! + 2) >> 2;
       }
     }
   }

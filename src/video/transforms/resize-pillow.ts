@@ -1,7 +1,7 @@
 // Pillow's Image.resize(size, Image.BILINEAR) for 8-bit RGB (Pillow 9.x libImaging/Resample.c): a separable
 // triangle filter whose support widens with the downscale factor (antialiasing), coefficients normalised per output
 // pixel and converted to 22-bit fixed point; horizontal pass first (into an 8-bit intermediate image), then vertical.
-import { rgbImage, type RgbImage } from './image.ts';
+import { checkWindow, crop, rgbImage, type RgbImage, type Window } from './image.ts';
 
 const PRECISION_BITS = 32 - 8 - 2;
 const ONE = 1 << PRECISION_BITS;
@@ -62,45 +62,47 @@ function clip8(v: number): number {
   return s < 0 ? 0 : s > 255 ? 255 : s;
 }
 
-/** Image.resize((outW, outH), Image.BILINEAR) for an RGB image. */
-export function pillowResizeBilinear(img: RgbImage, outW: number, outH: number): RgbImage {
+/**
+ * Image.resize((outW, outH), Image.BILINEAR) for an RGB image. With `win`, only that rectangle of the output is
+ * computed (each output pixel depends only on its own coefficients, so it equals resizing then cropping).
+ */
+export function pillowResizeBilinear(img: RgbImage, outW: number, outH: number, win?: Window): RgbImage {
   const { width: inW, height: inH } = img;
-  if (outW === inW && outH === inH) return rgbImage(inW, inH, img.data.slice());
+  const w = win ?? { x: 0, y: 0, width: outW, height: outH };
+  checkWindow(w, outW, outH);
   const needH = outW !== inW;
   const needV = outH !== inH;
+  if (!needH && !needV) return crop(img, w.x, w.y, w.width, w.height);
   const horiz = pillowCoeffs(inW, outW);
   const vert = pillowCoeffs(inH, outH);
 
+  if (!needV) return resampleHorizontal(img, w.x, w.width, w.y, w.y + w.height, horiz);
   // Only the source rows the vertical pass reads go through the horizontal pass.
-  const yFirst = vert.start[0]!;
-  const yLast = vert.start[outH - 1]! + vert.count[outH - 1]!;
-  let src = img;
-  let rowShift = 0;
-  if (needH) {
-    src = resampleHorizontal(img, outW, yFirst, yLast, horiz);
-    rowShift = yFirst;
-  }
-  if (!needV) return src;
-  return resampleVertical(src, outH, rowShift, vert);
+  const yFirst = vert.start[w.y]!;
+  const yLast = vert.start[w.y + w.height - 1]! + vert.count[w.y + w.height - 1]!;
+  if (!needH) return resampleVertical(img, w.x, w.width, 0, w.y, w.height, vert);
+  const temp = resampleHorizontal(img, w.x, w.width, yFirst, yLast, horiz);
+  return resampleVertical(temp, 0, w.width, yFirst, w.y, w.height, vert);
 }
 
-function resampleHorizontal(img: RgbImage, outW: number, y0: number, y1: number, c: PillowCoeffs): RgbImage {
+/** Output columns [x0, x0 + n) of source rows [y0, y1). */
+function resampleHorizontal(img: RgbImage, x0: number, n: number, y0: number, y1: number, c: PillowCoeffs): RgbImage {
   const inRow = img.width * 3;
-  const out = rgbImage(outW, y1 - y0);
+  const out = rgbImage(n, y1 - y0);
   const o = out.data;
   const s = img.data;
   const { ksize, start, count, weights } = c;
   let d = 0;
   for (let y = y0; y < y1; y++) {
     const row = y * inRow;
-    for (let xx = 0; xx < outW; xx++) {
+    for (let xx = x0; xx < x0 + n; xx++) {
       const kOff = xx * ksize;
-      const n = count[xx]!;
+      const taps = count[xx]!;
       let p = row + start[xx]! * 3;
       let s0 = HALF;
       let s1 = HALF;
       let s2 = HALF;
-      for (let x = 0; x < n; x++, p += 3) {
+      for (let x = 0; x < taps; x++, p += 3) {
         const w = weights[kOff + x]!;
         s0 += s[p]! * w;
         s1 += s[p + 1]! * w;
@@ -114,24 +116,36 @@ function resampleHorizontal(img: RgbImage, outW: number, y0: number, y1: number,
   return out;
 }
 
-function resampleVertical(img: RgbImage, outH: number, rowShift: number, c: PillowCoeffs): RgbImage {
-  const rowLen = img.width * 3;
-  const out = rgbImage(img.width, outH);
+/**
+ * Output rows [y0, y0 + n) from columns [x0, x0 + width) of `img`, whose first row is source row `rowShift`.
+ */
+function resampleVertical(
+  img: RgbImage,
+  x0: number,
+  width: number,
+  rowShift: number,
+  y0: number,
+  n: number,
+  c: PillowCoeffs,
+): RgbImage {
+  const inRow = img.width * 3;
+  const rowLen = width * 3;
+  const out = rgbImage(width, n);
   const o = out.data;
   const s = img.data;
   const { ksize, start, count, weights } = c;
   const acc = new Int32Array(rowLen);
-  for (let yy = 0; yy < outH; yy++) {
+  for (let yy = y0; yy < y0 + n; yy++) {
     const kOff = yy * ksize;
-    const n = count[yy]!;
-    const first = (start[yy]! - rowShift) * rowLen;
+    const taps = count[yy]!;
+    const first = (start[yy]! - rowShift) * inRow + x0 * 3;
     acc.fill(HALF);
-    for (let y = 0; y < n; y++) {
+    for (let y = 0; y < taps; y++) {
       const w = weights[kOff + y]!;
-      const row = first + y * rowLen;
+      const row = first + y * inRow;
       for (let i = 0; i < rowLen; i++) acc[i] += s[row + i]! * w;
     }
-    const dst = yy * rowLen;
+    const dst = (yy - y0) * rowLen;
     for (let i = 0; i < rowLen; i++) o[dst + i] = clip8(acc[i]!);
   }
   return out;

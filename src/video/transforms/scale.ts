@@ -1,5 +1,5 @@
 // PaddleVideo's Scale (augmentations.py): resize so the short side becomes short_size.
-import { materialize, type AnyImage } from './image.ts';
+import { cropView, materialize, type AnyImage, type Window } from './image.ts';
 import { cv2ResizeLinear } from './resize-cv2.ts';
 import { pillowResizeBilinear } from './resize-pillow.ts';
 
@@ -54,12 +54,15 @@ export function scaleSize(args: Required<ScaleArgs>, w: number, h: number): [num
   return [ow, oh];
 }
 
-/** Scale one image; returns the same object when PaddleVideo leaves it unchanged. */
-export function scaleImage(args: Required<ScaleArgs>, img: AnyImage): AnyImage {
+/**
+ * Scale one image; returns the same object when PaddleVideo leaves it unchanged. With `win` (in output coordinates),
+ * only that part of the output is computed and returned — what a following crop would keep.
+ */
+export function scaleImage(args: Required<ScaleArgs>, img: AnyImage, win?: Window): AnyImage {
   const size = scaleSize(args, img.width, img.height);
-  if (!size) return img;
-  const src = materialize(img);
+  if (!size) return win ? cropView(img, win.x, win.y, win.width, win.height) : img;
   const [ow, oh] = size;
   if (ow < 1 || oh < 1) throw new Error(`Scale: output size ${ow}x${oh} for a ${img.width}x${img.height} image`);
-  return args.backend === 'pillow' ? pillowResizeBilinear(src, ow, oh) : cv2ResizeLinear(src, ow, oh);
+  const src = materialize(img);
+  return args.backend === 'pillow' ? pillowResizeBilinear(src, ow, oh, win) : cv2ResizeLinear(src, ow, oh, win);
 }
