@@ -2,6 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import { createSession } from '../src/runtime/session.ts';
 import { loadServingModel } from '../src/paddle/serving_model.ts';
 import { preprocessFrames, preprocessVideo } from '../src/video/pipelines.ts';
@@ -109,6 +110,17 @@ test('topk, logid, name/method and any Content-Type are accepted', async () => {
     assert.deepEqual(json.value, want.value);
     assert.equal((json.value[0]!.match(/'/g) ?? []).length, 6, 'three labels');
   }
+  // no Content-Type at all, as the seed's `requests.post(url, data=json.dumps(...))` sends
+  const text = await new Promise<string>((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: server.httpPort!, method: 'POST', path: '/video/prediction', headers: { 'content-length': Buffer.byteLength(body) } }, (r) => {
+      let d = '';
+      r.on('data', (c) => (d += c));
+      r.on('end', () => resolve(d));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+  assert.equal((JSON.parse(text) as { err_no: number }).err_no, 0, text);
 });
 
 test('every bad-input class answers err_no 5000 with a message that says what is wrong', async () => {
