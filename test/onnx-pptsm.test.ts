@@ -69,6 +69,9 @@ test('value_info carries the batch through reshapes symbolically, so both inputs
   // The head's reshape to [-1, segments, C] gets the clip batch back.
   const head = program.blocks[0].ops.filter((o) => o.type === 'reshape2').at(-2)!;
   assert.equal(dims.get(head.outputs.Out[0])?.[0], 'batch');
+  // The plain baseline leaves them out.
+  const bare = decodeModel(translateProgram(program, params, { symbolicShapes: false }).bytes);
+  assert.equal(bare.graph.value_info?.length ?? 0, 0);
 });
 
 test('real PP-TSM graph with synthetic weights: translated and run, [1,8,3,224,224] → [1,400] finite, varied', async () => {

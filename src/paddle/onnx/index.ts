@@ -42,6 +42,11 @@ export interface TranslateOpts {
   onProgress?: (msg: string) => void;
   /** 'fast' (default): shift only the moved channel groups; 'plain': Pad/Slice/Concat of the whole tensor. */
   temporalShift?: TemporalShiftForm;
+  /**
+   * Write symbolic shapes of intermediate values (default true). Without them onnxruntime cannot prove a residual
+   * Add's inputs equal under a dynamic batch and leaves Conv+Add+Relu unfused; false gives that plain baseline.
+   */
+  symbolicShapes?: boolean;
 }
 
 export interface GraphIO {
@@ -156,7 +161,7 @@ export function translateProgram(
     initializers: g.initializers,
     inputs,
     outputs,
-    valueInfo: valueInfo(block, vars, g, inputs, outputs),
+    valueInfo: opts.symbolicShapes === false ? [] : valueInfo(block, vars, g, inputs, outputs),
   });
   progress(`encoded ONNX model: ${g.nodes.length} nodes, ${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB`);
   return {
