@@ -103,6 +103,8 @@ interface PathResult {
   /** Median of (client latency − server total): client encode + transport the server cannot see. */
   clientTransport: number;
   infer: number;
+  /** Server process CPU (threads + ffmpeg children) per request, ms. */
+  cpuMsPerReq: number | null;
 }
 
 function joinLog(sent: Sent[], logged: Map<string, LoggedTimings>, what: string): LoggedTimings[] {
@@ -112,7 +114,15 @@ function joinLog(sent: Sent[], logged: Map<string, LoggedTimings>, what: string)
   return rows.filter((r): r is LoggedTimings => !!r);
 }
 
-function pathResult(name: string, transport: TransportKind, mode: 'frames' | 'video', req: PipelineRequest, sent: Sent[], logged: Map<string, LoggedTimings>): PathResult {
+function pathResult(
+  name: string,
+  transport: TransportKind,
+  mode: 'frames' | 'video',
+  req: PipelineRequest,
+  sent: Sent[],
+  logged: Map<string, LoggedTimings>,
+  cpuMs: number | null,
+): PathResult {
   const rows = joinLog(sent, logged, name);
   const stages: Record<string, number> = {};
   for (const k of [...STAGES, 'total']) {
@@ -135,6 +145,7 @@ function pathResult(name: string, transport: TransportKind, mode: 'frames' | 'vi
     serverOverhead: median(rows.map((r) => (r.timings.total ?? NaN) - (r.timings.infer ?? NaN)).filter(Number.isFinite)),
     clientTransport: median(clientTransport),
     infer: stages.infer ?? NaN,
+    cpuMsPerReq: cpuMs === null ? null : cpuMs / sent.length,
   };
 }
 
@@ -150,9 +161,19 @@ interface ThroughputResult {
   inferP50: number | null;
   queueP50: number | null;
   peakRssMb: number;
+  cpuMsPerReq: number | null;
 }
 
-function throughputResult(label: string, t: Throughput, server: ServerProcess): ThroughputResult {
+/** Runs a closed loop and reads what the server logged and spent for it. */
+async function measureThroughput(label: string, server: ServerProcess, run: () => Promise<Throughput>): Promise<ThroughputResult> {
+  server.resetPeak();
+  const c0 = server.cpuMs();
+  const t = await run();
+  const c1 = server.cpuMs();
+  return throughputResult(label, t, server, c0 === null || c1 === null ? null : (c1 - c0) / t.requests);
+}
+
+function throughputResult(label: string, t: Throughput, server: ServerProcess, cpuMsPerReq: number | null): ThroughputResult {
   const rows = joinLog(t.sent, readRequestLog(server.logFile), label);
   const batches = rows.map((r) => r.batch).filter((b): b is number => b !== undefined);
   const inf = rows.map((r) => r.timings.infer).filter((v): v is number => v !== undefined);
@@ -168,6 +189,7 @@ function throughputResult(label: string, t: Throughput, server: ServerProcess): 
     inferP50: inf.length ? median(inf) : null,
     queueP50: q.length ? median(q) : null,
     peakRssMb: server.windowPeakMb,
+    cpuMsPerReq,
   };
 }
 
@@ -254,11 +276,16 @@ async function main(): Promise<void> {
   const main1 = await withServer(base, 'concurrency 1', async (s) => {
     const e2e: PathResult[] = [];
     const sentBy: Sent[][] = [];
+    const cpuBy: (number | null)[] = [];
     for (const [name, transport, mode, req] of paths) {
       log(`e2e: ${name} (${warm} warm-up + ${n} requests)`);
       const client = makeClient(transport, transport === 'http' ? s.httpPort : s.rpcPort);
       try {
-        sentBy.push(await sequential(client, req, { warmup: warm, count: n }));
+        await sequential(client, req, { warmup: warm, count: 0 });
+        const c0 = s.cpuMs();
+        sentBy.push(await sequential(client, req, { warmup: 0, count: n }));
+        const c1 = s.cpuMs();
+        cpuBy.push(c0 === null || c1 === null ? null : c1 - c0);
       } finally {
         client.close();
       }
@@ -266,7 +293,7 @@ async function main(): Promise<void> {
     }
     const logged = readRequestLog(s.logFile);
     paths.forEach(([name, transport, mode, req], i) => {
-      const r = pathResult(name, transport, mode, req, sentBy[i]!, logged);
+      const r = pathResult(name, transport, mode, req, sentBy[i]!, logged, cpuBy[i]!);
       e2e.push(r);
       log(`e2e: ${name}: p50 ${f1(r.e2e.p50)} ms (server ${f1(r.serverTotal)}, infer ${f1(r.infer)})`);
     });
@@ -276,9 +303,7 @@ async function main(): Promise<void> {
       for (const c of [1, 2, 4]) {
         const count = Math.max(n, 2 * c + 2);
         log(`throughput: HTTP video, concurrency ${c}, ${count} requests`);
-        s.resetPeak();
-        const t = await closedLoop(client, reqVideo, { concurrency: c, requests: count });
-        const r = throughputResult(`c${c}`, t, s);
+        const r = await measureThroughput(`c${c}`, s, () => closedLoop(client, reqVideo, { concurrency: c, requests: count }));
         tput.push(r);
         log(`throughput c${c}: ${f2(r.rps)} req/s (p50 latency ${f1(r.latency.p50)} ms, peak RSS ${f1(r.peakRssMb)} MB)`);
       }
@@ -296,8 +321,7 @@ async function main(): Promise<void> {
       const count = Math.max(n, 10);
       await sequential(client, reqVideo, { warmup: 1, count: 0 });
       log(`throughput: HTTP video, concurrency 4, dynamic batching (batch_size ${batchCfg.batchSize}, auto_batching_timeout ${batchCfg.autoBatchingTimeoutMs} ms), ${count} requests`);
-      s.resetPeak();
-      const r = throughputResult('c4 batching', await closedLoop(client, reqVideo, { concurrency: 4, requests: count }), s);
+      const r = await measureThroughput('c4 batching', s, () => closedLoop(client, reqVideo, { concurrency: 4, requests: count }));
       log(`throughput c4 batching: ${f2(r.rps)} req/s (median batch ${r.batch ?? '-'}, p50 latency ${f1(r.latency.p50)} ms)`);
       return r;
     } finally {
@@ -314,8 +338,7 @@ async function main(): Promise<void> {
         const count = Math.max(n, 10);
         await sequential(client, reqVideo, { warmup: cores, count: 0 });
         log(`throughput: HTTP video, concurrency 4, server op concurrency ${cores} (${cores} sessions x 1 thread), ${count} requests`);
-        s.resetPeak();
-        const r = throughputResult(`c4 op concurrency ${cores}`, await closedLoop(client, reqVideo, { concurrency: 4, requests: count }), s);
+        const r = await measureThroughput(`c4 op concurrency ${cores}`, s, () => closedLoop(client, reqVideo, { concurrency: 4, requests: count }));
         log(`throughput c4, op concurrency ${cores}: ${f2(r.rps)} req/s`);
         return r;
       } finally {
@@ -346,6 +369,8 @@ async function main(): Promise<void> {
     throughput_c4_over_bare_saturation: ratio(c4.rps, bestSat.throughput),
     throughput_c4_batching_over_bare_saturation: ratio(batched.value.rps, bestSat.throughput),
     throughput_c4_op_concurrency2_over_bare_saturation: twoSessions ? ratio(twoSessions.value.rps, bestSat.throughput) : null,
+    // Load-independent view of the throughput gap: CPU the server spends per video vs one bare run's CPU.
+    server_cpu_per_request_c4_over_bare_cpu_per_run: ratio(c4.cpuMsPerReq, bestSat.cpuMsPerRun),
     bare_fast_p50_over_plain_p50: ratio(bare.p50, plain.p50),
     server_infer_p50_over_bare_p50: ratio(byName('HTTP video').infer, bare.p50),
   };
@@ -367,34 +392,44 @@ async function main(): Promise<void> {
   out.push('');
   out.push(
     table(
-      ['bare onnxruntime session.run', 'p50 ms', 'p90 ms', 'runs'],
+      ['bare onnxruntime session.run', 'p50 ms', 'p90 ms', 'CPU ms/run', 'runs'],
       [
-        [`fast temporal shift (served), ${cores} threads`, f1(bare.p50), f1(bare.p90), bare.n],
-        [`plain temporal shift, ${cores} threads`, f1(plain.p50), f1(plain.p90), plain.n],
+        [`fast temporal shift (served), ${cores} threads`, f1(bare.p50), f1(bare.p90), f1(bare.cpuMsPerRun), bare.n],
+        [`plain temporal shift, ${cores} threads`, f1(plain.p50), f1(plain.p90), f1(plain.cpuMsPerRun), plain.n],
       ],
     ),
   );
   out.push('');
   out.push(
     table(
-      ['bare saturation', 'videos/s', 'run p50 ms', 'runs'],
-      saturation.map((s) => [`${s.sessions} session(s) x ${s.intraOpThreads} thread(s)${s === bestSat ? ' (best)' : ''}`, f2(s.throughput), f1(s.perRun.p50), s.runs]),
+      ['bare saturation', 'videos/s', 'run p50 ms', 'CPU ms/run', 'runs'],
+      saturation.map((s) => [`${s.sessions} session(s) x ${s.intraOpThreads} thread(s)${s === bestSat ? ' (best)' : ''}`, f2(s.throughput), f1(s.perRun.p50), f1(s.cpuMsPerRun), s.runs]),
     ),
   );
   out.push('');
   out.push(
     table(
-      ['end to end (server stages: medians, ms)', 'p50', 'p90', 'client+net', ...STAGES, 'server', 'overhead'],
-      e2e.map((r) => [r.name, f1(r.e2e.p50), f1(r.e2e.p90), f1(r.clientTransport), ...STAGES.map((k) => f1(r.stages[k])), f1(r.serverTotal), f1(r.serverOverhead)]),
+      ['end to end (server stages: medians, ms)', 'p50', 'p90', 'client+net', ...STAGES, 'server', 'overhead', 'CPU/req'],
+      e2e.map((r) => [
+        r.name,
+        f1(r.e2e.p50),
+        f1(r.e2e.p90),
+        f1(r.clientTransport),
+        ...STAGES.map((k) => f1(r.stages[k])),
+        f1(r.serverTotal),
+        f1(r.serverOverhead),
+        f1(r.cpuMsPerReq),
+      ]),
     ),
   );
-  out.push('  (client+net: client encode + transfer, outside the server; overhead: server total − infer; for video, decode is inside preprocess)');
+  out.push('  (client+net: client encode + transfer, outside the server; overhead: server total − infer; for video, decode is inside preprocess;');
+  out.push('   CPU/req: server process CPU incl. its ffmpeg children, per request)');
   out.push('');
   const tputRows = [...tput, batched.value, ...(twoSessions ? [twoSessions.value] : [])];
   out.push(
     table(
-      ['HTTP video throughput', 'req/s', 'req/s (wall)', 'lat p50', 'lat p90', 'infer p50', 'queue p50', 'batch', 'peak RSS MB'],
-      tputRows.map((t) => [t.label, f2(t.rps), f2(t.rpsWall), f1(t.latency.p50), f1(t.latency.p90), f1(t.inferP50), f1(t.queueP50), t.batch ?? '-', f1(t.peakRssMb)]),
+      ['HTTP video throughput', 'req/s', 'req/s (wall)', 'lat p50', 'lat p90', 'infer p50', 'queue p50', 'batch', 'CPU ms/req', 'peak RSS MB'],
+      tputRows.map((t) => [t.label, f2(t.rps), f2(t.rpsWall), f1(t.latency.p50), f1(t.latency.p90), f1(t.inferP50), f1(t.queueP50), t.batch ?? '-', f1(t.cpuMsPerReq), f1(t.peakRssMb)]),
     ),
   );
   out.push('');
@@ -413,6 +448,7 @@ async function main(): Promise<void> {
         ['  with dynamic batching', f3(ratios.throughput_c4_batching_over_bare_saturation), '', ''],
         ...(twoSessions ? [[`  with op concurrency ${cores}`, f3(ratios.throughput_c4_op_concurrency2_over_bare_saturation), '', '']] : []),
         ['server peak RSS MB', f1(peakRss), goals.rss.goal, goals.rss.met ? 'yes' : 'NO'],
+        ['server CPU per request (c4) / bare CPU per run', f3(ratios.server_cpu_per_request_c4_over_bare_cpu_per_run), '', ''],
         ['bare p50 fast / plain translation', f3(ratios.bare_fast_p50_over_plain_p50), '', ''],
         ['server infer p50 / bare p50 (HTTP video)', f3(ratios.server_infer_p50_over_bare_p50), '', ''],
       ],
@@ -422,7 +458,7 @@ async function main(): Promise<void> {
 
   // ---- 5. results.json ----
   const ms = (x: number | null | undefined) => round(x, 1);
-  const lat = (s: BareLatency) => ({ p50_ms: ms(s.p50), p90_ms: ms(s.p90), min_ms: ms(s.min), runs: s.n, intra_op_threads: s.intraOpThreads });
+  const lat = (s: BareLatency) => ({ p50_ms: ms(s.p50), p90_ms: ms(s.p90), min_ms: ms(s.min), runs: s.n, intra_op_threads: s.intraOpThreads, cpu_ms_per_run: ms(s.cpuMsPerRun) });
   const tp = (t: ThroughputResult) => ({
     concurrency: t.concurrency,
     requests: t.requests,
@@ -434,6 +470,7 @@ async function main(): Promise<void> {
     queue_p50_ms: ms(t.queueP50),
     median_batch: t.batch,
     peak_rss_mb: ms(t.peakRssMb),
+    server_cpu_ms_per_request: ms(t.cpuMsPerReq),
   });
   const results = {
     meta: {
@@ -455,7 +492,7 @@ async function main(): Promise<void> {
       translation: { fast: lat(bare), plain: lat(plain), fast_over_plain: round(ratios.bare_fast_p50_over_plain_p50, 3) },
       plain_p50_ms: ms(plain.p50),
       saturation_rps: round(bestSat.throughput, 3),
-      saturation: saturation.map((s) => ({ sessions: s.sessions, intra_op_threads: s.intraOpThreads, runs: s.runs, rps: round(s.throughput, 3), run_p50_ms: ms(s.perRun.p50) })),
+      saturation: saturation.map((s) => ({ sessions: s.sessions, intra_op_threads: s.intraOpThreads, runs: s.runs, rps: round(s.throughput, 3), run_p50_ms: ms(s.perRun.p50), cpu_ms_per_run: ms(s.cpuMsPerRun) })),
     },
     e2e: Object.fromEntries(
       e2e.map((r) => [
@@ -470,6 +507,7 @@ async function main(): Promise<void> {
           client_transport_p50_ms: ms(r.clientTransport),
           server_total_p50_ms: ms(r.serverTotal),
           server_overhead_p50_ms: ms(r.serverOverhead),
+          server_cpu_ms_per_request: ms(r.cpuMsPerReq),
           stages_p50_ms: Object.fromEntries(Object.entries(r.stages).map(([k, v]) => [k, ms(v)])),
         },
       ]),

@@ -37,6 +37,14 @@ class OrtWorker {
 
 export interface BareLatency extends Summary {
   intraOpThreads: number;
+  /** Process CPU time (all threads) per run, ms: what one video costs the machine. */
+  cpuMsPerRun: number;
+}
+
+/** CPU time of this whole process (every thread, onnxruntime's pools included), ms. */
+function processCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
 /** Sequential session.run on one session: warm-up runs first, then `runs` timed ones. */
@@ -44,7 +52,9 @@ export async function bareLatency(onnxPath: string, dims: number[], o: { intraOp
   const w = await OrtWorker.start({ onnxPath, session: { intraOpThreads: o.intraOpThreads } });
   try {
     if (o.warmup) await w.run(o.warmup, dims);
-    return { ...summarize(await w.run(o.runs, dims)), intraOpThreads: o.intraOpThreads };
+    const c0 = processCpuMs();
+    const times = await w.run(o.runs, dims);
+    return { ...summarize(times), intraOpThreads: o.intraOpThreads, cpuMsPerRun: (processCpuMs() - c0) / o.runs };
   } finally {
     await w.close();
   }
@@ -58,6 +68,7 @@ export interface BareSaturation {
   /** Model runs (videos) per second over all sessions. */
   throughput: number;
   perRun: Summary;
+  cpuMsPerRun: number;
 }
 
 /** `sessions` sessions (one thread each) running `runsEach` back to back, all at once; throughput = runs / wall. */
@@ -70,9 +81,11 @@ export async function bareSaturation(
   try {
     if (o.warmup) await Promise.all(workers.map((w) => w.run(o.warmup, dims)));
     const t0 = performance.now();
+    const c0 = processCpuMs();
     const times = (await Promise.all(workers.map((w) => w.run(o.runsEach, dims)))).flat();
     const wallMs = performance.now() - t0;
-    return { sessions: o.sessions, intraOpThreads: o.intraOpThreads, runs: times.length, wallMs, throughput: times.length / (wallMs / 1000), perRun: summarize(times) };
+    const cpuMsPerRun = (processCpuMs() - c0) / times.length;
+    return { sessions: o.sessions, intraOpThreads: o.intraOpThreads, runs: times.length, wallMs, throughput: times.length / (wallMs / 1000), perRun: summarize(times), cpuMsPerRun };
   } finally {
     await Promise.all(workers.map((w) => w.close()));
   }

@@ -53,6 +53,22 @@ export function readRss(pid: number): { rssMb: number; hwmMb: number } | null {
   }
 }
 
+/**
+ * CPU time of a process in ms from /proc/<pid>/stat: its own threads (utime + stime) plus its reaped children
+ * (cutime + cstime: the ffmpeg decoders it spawns). Clock ticks are 100 Hz on Linux. null off Linux.
+ */
+export function readCpuMs(pid: number): number | null {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after "(comm)": state is field 3, utime..cstime are fields 14..17.
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    const ticks = [11, 12, 13, 14].reduce((n, i) => n + Number(f[i]), 0);
+    return Number.isFinite(ticks) ? ticks * 10 : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Server-side timings of one request, from its pipeline.log line (ms). */
 export interface LoggedTimings {
   logid: string;
@@ -172,6 +188,10 @@ export class ServerProcess {
 
   rss(): { rssMb: number; hwmMb: number } | null {
     return readRss(this.pid);
+  }
+
+  cpuMs(): number | null {
+    return readCpuMs(this.pid);
   }
 
   /** SIGTERM (graceful: the server finishes in-flight requests) and wait for the exit. */
