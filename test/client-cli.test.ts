@@ -118,7 +118,7 @@ test('a directory: every .avi/.mp4 is sent; a broken one fails alone and the exi
   assert.match(answers[2]!, SEED_HTTP_LINE);
   const errLines = r.stderr.trimEnd().split('\n');
   assert.equal(errLines.length, 1, r.stderr);
-  assert.match(errLines[0]!, /^vidserve client http: .*b\.avi: server error 5000: /);
+  assert.match(errLines[0]!, /^vidserve client http: .*b\.avi: server error 5000 \(INPUT_PARAMS_ERROR\): /);
 });
 
 test('frames mode: a non-video file fails on the client with one clear line', async () => {

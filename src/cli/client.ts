@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { VideoClient, DEFAULT_PORTS, type TransportKind } from '../client/client.ts';
 import { readPrediction } from '../client/answer.ts';
 import { listVideoFiles } from '../client/files.ts';
-import { VideoClientError } from '../client/errors.ts';
+import { PredictionError, VideoClientError } from '../client/errors.ts';
 import { parsePyJson, pyRepr } from '../client/pyrepr.ts';
 import { responseToText } from '../client/prototext.ts';
 import type { PredictMode } from '../client/payload.ts';
@@ -101,7 +101,8 @@ function addClientCommand(parent: Command, name: 'http' | 'rpc'): void {
 /** Sends every file; prints each answer; returns the exit code (0 when every file got an answer with err_no 0). */
 export async function runClient(transport: TransportKind, flags: ClientFlags): Promise<number> {
   const tag = `vidserve client ${transport === 'http' ? 'http' : 'rpc'}`;
-  const fail = (what: string): void => console.error(`${tag}: ${what}`);
+  // One line per failure, whatever the message holds.
+  const fail = (what: string): void => console.error(`${tag}: ${what.replace(/\s*\n\s*/g, ' ')}`);
   let files: string[];
   let portNumber: number;
   try {
@@ -137,7 +138,7 @@ export async function runClient(transport: TransportKind, flags: ClientFlags): P
         }
         if (response.err_no !== 0) {
           failures++;
-          fail(`${file}: server error ${response.err_no}: ${response.err_msg}`);
+          fail(`${file}: ${new PredictionError(response).message}`);
         } else if (!flags.json) {
           readPrediction(response); // an answer we cannot read is a failure too
         }
