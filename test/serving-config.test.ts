@@ -208,3 +208,27 @@ test('warm-up warns loudly when the weights look untrained (uniform softmax)', a
     await ok.close();
   }
 });
+
+test('a GPU request without CUDA: warning and CPU, or with --strict-device a startup error', async () => {
+  const gpuConfig = () =>
+    parseServingConfig(
+      { http_port: 0, rpc_port: 0, op: { video: { local_service_conf: { model_config: tinyDir, device_type: 1, devices: '0', fetch_list: ['outputs'] } } } },
+      'gpu.yaml',
+    );
+  const lines: string[] = [];
+  const s = await startServer({ config: gpuConfig(), pipeline: TINY_PIPELINE, host: '127.0.0.1', logDir: tempDir('logs'), onLine: (l) => lines.push(l) });
+  try {
+    if (s.provider === 'cpu') {
+      assert.ok(lines.some((l) => /warning: GPU requested but unavailable/.test(l)), lines.join('\n'));
+      assert.ok(readLogLines(s.logDir, 'pipeline.log.wf').some((l) => /GPU requested but unavailable/.test(String(l.msg))));
+    }
+  } finally {
+    await s.close();
+  }
+  if (s.provider === 'cpu') {
+    await assert.rejects(
+      startServer({ config: gpuConfig(), pipeline: TINY_PIPELINE, host: '127.0.0.1', logDir: tempDir('logs'), strictDevice: true }),
+      (e: Error) => e instanceof StartupError && /cannot start the model in .*GPU requested but unavailable/.test(e.message),
+    );
+  }
+});
