@@ -544,6 +544,26 @@ test('unsupported ops: every type and place is listed before any work', () => {
   assert.equal(progress, 0, 'no translation work started');
 });
 
+test('a variable written twice (in-place update) is refused with its name', () => {
+  const program: ProgramDesc = {
+    version: 0n,
+    blocks: [
+      {
+        idx: 0,
+        parentIdx: -1,
+        vars: [tensorVar('x', [2], 'float32', false), tensorVar('r', [2], 'float32', false)],
+        ops: [
+          { type: 'feed', inputs: { X: ['feed'] }, outputs: { Out: ['x'] }, attrs: { col: I(0) } },
+          { type: 'relu', inputs: { X: ['x'] }, outputs: { Out: ['r'] }, attrs: {} },
+          { type: 'sigmoid', inputs: { X: ['r'] }, outputs: { Out: ['r'] }, attrs: {} },
+          { type: 'fetch', inputs: { X: ['r'] }, outputs: { Out: ['fetch'] }, attrs: { col: I(0) } },
+        ],
+      },
+    ],
+  };
+  assert.throws(() => translateProgram(program, new Map()), /variable r is written a second time \(Sigmoid\)/);
+});
+
 test('a parameter the program reads but the params lack is named', () => {
   const program: ProgramDesc = {
     version: 0n,

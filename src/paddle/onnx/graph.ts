@@ -39,11 +39,19 @@ export class GraphBuilder {
   readonly nodes: OnnxNode[] = [];
   readonly initializers: OnnxTensor[] = [];
   private readonly names = new Set<string>();
+  /** Values already given a value (node outputs, initializers): ONNX graphs are single-assignment. */
+  private readonly defined = new Set<string>();
   private readonly int64Consts = new Map<string, string>();
 
   /** Reserve a name that Paddle already uses (vars), so generated names never collide with it. */
   reserve(name: string): void {
     this.names.add(name);
+  }
+
+  /** A graph input: defined from the start. */
+  declareInput(name: string): void {
+    this.names.add(name);
+    this.defined.add(name);
   }
 
   /** A fresh value name derived from base. */
@@ -63,7 +71,13 @@ export class GraphBuilder {
       typeof outputs === 'number'
         ? Array.from({ length: outputs }, (_, i) => this.fresh(`${stem(inputs[0] ?? opType)}/${opType}${outputs > 1 ? `.${i}` : ''}`))
         : outputs;
-    for (const o of outs) this.names.add(o);
+    for (const o of outs) {
+      if (this.defined.has(o)) {
+        throw new Error(`variable ${o} is written a second time (${opType}); in-place updates cannot be expressed in ONNX`);
+      }
+      this.names.add(o);
+      this.defined.add(o);
+    }
     this.nodes.push({ opType, name: this.fresh(`node/${opType}/${outs[0]}`), inputs, outputs: outs, attrs });
     return outs;
   }
@@ -75,6 +89,7 @@ export class GraphBuilder {
 
   initializer(name: string, dtype: DType, dims: readonly number[], raw: Uint8Array): string {
     this.names.add(name);
+    this.defined.add(name);
     this.initializers.push({ name, dataType: onnxDataType(dtype), dims: [...dims], raw });
     return name;
   }

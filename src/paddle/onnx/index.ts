@@ -118,6 +118,7 @@ export function translateProgram(
     return { name: v.name, dataType: onnxDataType(v.dtype), dims: ioDims(v) };
   });
   if (!inputs.length) throw new Error('program has no feed ops: no graph inputs');
+  for (const i of inputs) g.declareInput(i.name);
   if (!outputs.length) throw new Error('program has no fetch ops: no graph outputs');
 
   // Persistable vars read by ops become initializers; small integer ones are also known constants.
