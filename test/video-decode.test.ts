@@ -11,6 +11,7 @@ import { ServingError } from '../src/errors.ts';
 import { decodeAllFrames, decodeSampledFrames, probeVideo, type Frames } from '../src/video/decode.ts';
 import { ffmpegPath } from '../src/video/ffmpeg.ts';
 import { PIPELINES, preprocessFrames, preprocessVideo, sampleIndices } from '../src/video/pipelines.ts';
+import { appliedRotation, rotateRgb } from '../src/video/rotate.ts';
 
 const run = promisify(execFile);
 let dir = '';
@@ -120,14 +121,23 @@ test('bytes input: mp4 with the moov atom at the end decodes from a Uint8Array l
   assert.deepEqual(await probeVideo(bytes), await probeVideo(path('h264_moov_end.mp4')));
 });
 
-test('rotation metadata is applied as cv2 does (frames come out rotated)', async () => {
+test('rotation metadata: display (ffmpeg / OpenCV 4.7+), cv2-4.6 (its sign bug) and none', async () => {
+  // This ffmpeg stores "rotate=90" as display matrix angle +90: shown turned 270° clockwise (90° counter-clockwise).
   const info = await probeVideo(path('rotated.mp4'));
-  // This ffmpeg stores "rotate=90" as a display matrix that means a 270° clockwise (90° counter-clockwise) turn.
   assert.equal(info.rotation, 270);
   assert.deepEqual([info.width, info.height], [90, 160]);
+  assert.equal((await probeVideo(path('rotated.mp4'), { orientation: 'cv2-4.6' })).rotation, 90);
+  assert.deepEqual(await probeVideo(path('rotated.mp4'), { orientation: 'none' }), { ...info, rotation: 0, width: 160, height: 90 });
+
   const rot = await decodeAllFrames(path('rotated.mp4'));
   const plain = await decodeAllFrames(path('faststart.mp4'));
   assert.deepEqual([rot.T, rot.H, rot.W], [plain.T, plain.W, plain.H]);
+  // 'display' equals ffmpeg's own auto-rotation, byte for byte.
+  const { stdout } = await run(ffmpegPath(), ['-v', 'error', '-i', path('rotated.mp4'), '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], {
+    encoding: 'buffer',
+    maxBuffer: 1 << 26,
+  });
+  assert.ok(Buffer.from(rot.data).equals(stdout));
   // 90° counter-clockwise: rotated(x', y') = plain(x = W-1-y', y = x').
   for (const t of [0, 17, plain.T - 1]) {
     const r = frameAt(rot, t);
@@ -142,6 +152,18 @@ test('rotation metadata is applied as cv2 does (frames come out rotated)', async
     }
     assert.equal(mismatches, 0, `frame ${t}`);
   }
+  // OpenCV 4.6.0 turns the other way: the display result upside down.
+  const cv46 = await decodeAllFrames(path('rotated.mp4'), { orientation: 'cv2-4.6' });
+  assert.deepEqual([cv46.H, cv46.W], [rot.H, rot.W]);
+  const a = frameAt(cv46, 5);
+  const b = frameAt(rot, 5);
+  const n = rot.H * rot.W;
+  for (const i of [0, 1234, n - 1]) assert.deepEqual([...a.subarray(i * 3, i * 3 + 3)], [...b.subarray((n - 1 - i) * 3, (n - 1 - i) * 3 + 3)]);
+  const none = await decodeAllFrames(path('rotated.mp4'), { orientation: 'none' });
+  assert.ok(Buffer.from(none.data).equals(Buffer.from(plain.data)));
+  // The server-side path turns the sampled frames the same way.
+  const sampled = await decodeSampledFrames(path('rotated.mp4'), (n) => [3, n - 1], { orientation: 'cv2-4.6' });
+  assert.ok(frameAt(sampled, 0).equals(frameAt(cv46, 3)) && frameAt(sampled, 1).equals(frameAt(cv46, cv46.T - 1)));
 });
 
 test('one-frame video: PP-TSM repeats the frame 8 times', async () => {
@@ -211,4 +233,23 @@ test('cv2 frame count vs readable frames: reads past the readable frames are ski
     assert.equal(seen[seen.length - 1], frames.T, `${file}: last pick saw the readable frame count`);
     sampleIndices(PIPELINES.PPTSM!, frames.T).forEach((i, t) => assert.ok(frameAt(s, t).equals(frameAt(frames, i)), `${file} t=${t}`));
   }
+});
+
+test('rotateRgb is cv::rotate (odd sizes too) and appliedRotation follows each mode', () => {
+  // 3 wide, 2 tall; pixel value = 10*y + x in every channel.
+  const src = Uint8Array.from({ length: 18 }, (_, i) => 10 * Math.floor(i / 9) + (Math.floor(i / 3) % 3));
+  const px = (a: Uint8Array) => Array.from({ length: a.length / 3 }, (_, i) => a[i * 3]);
+  const out = new Uint8Array(18);
+  rotateRgb(src, 3, 2, 90, out); // clockwise: 2 wide, 3 tall
+  assert.deepEqual(px(out), [10, 0, 11, 1, 12, 2]);
+  rotateRgb(src, 3, 2, 270, out);
+  assert.deepEqual(px(out), [2, 12, 1, 11, 0, 10]);
+  rotateRgb(src, 3, 2, 180, out);
+  assert.deepEqual(px(out), [12, 11, 10, 2, 1, 0]);
+  // Portrait phone video: display matrix -90.
+  assert.equal(appliedRotation(-90, 'display'), 90);
+  assert.equal(appliedRotation(-90, 'cv2-4.6'), 270);
+  assert.equal(appliedRotation(-90, 'none'), 0);
+  assert.equal(appliedRotation(180, 'cv2-4.6'), 180);
+  assert.equal(appliedRotation(-45, 'display'), 0);
 });

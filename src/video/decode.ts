@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inputError } from '../errors.ts';
 import { cleanLogLine, runFfmpeg, spawnFfmpeg, StderrLog, stderrTail, waitForExit } from './ffmpeg.ts';
+import { appliedRotation, DEFAULT_ORIENTATION, rotateRgb, type Orientation } from './rotate.ts';
 
 /** RGB uint8 frames, C order [T,H,W,3]. */
 export interface Frames {
@@ -22,7 +23,7 @@ export interface VideoInfo {
   width: number;
   height: number;
   fps: number;
-  /** Clockwise rotation in degrees (0, 90, 180, 270) that decoding applies, as cv2 does by default. */
+  /** Clockwise turn in degrees (0, 90, 180, 270) that decoding applies to honour rotation metadata (see rotate.ts). */
   rotation: number;
   codec: string;
 }
@@ -39,6 +40,8 @@ export type VideoInput = string | Uint8Array;
 export interface DecodeOptions {
   /** Aborting kills the ffmpeg process and rejects with the signal's AbortError. */
   signal?: AbortSignal;
+  /** How rotation metadata turns the frames (default 'display'; see rotate.ts for the OpenCV versions). */
+  orientation?: Orientation;
 }
 
 function describe(input: VideoInput): string {
@@ -100,7 +103,7 @@ function truncation(stderr: string): string | undefined {
   return m?.[1];
 }
 
-function parseReport(stderr: string, what: string): ProbeReport {
+function parseReport(stderr: string, what: string, orientation: Orientation): ProbeReport {
   const lines = stderr.split(/\r?\n/);
   const inputLine = lines.find((l) => l.startsWith('Input #0, '));
   if (!inputLine) throw inputFailure(what, stderr);
@@ -124,19 +127,18 @@ function parseReport(stderr: string, what: string): ProbeReport {
   const fps = Number.isFinite(tbr) && tbr > 0 ? tbr : Number.isFinite(avg) ? avg : 0;
 
   // Stream metadata and side data follow the stream line, indented deeper, until the next stream/output.
-  let rotation = 0;
+  // The display matrix angle D (counter-clockwise); older ffmpeg also exports a clockwise "rotate" tag (= -D).
+  let displayAngle: number | undefined;
   let rotateTag: number | undefined;
   for (let i = streamIdx + 1; i < lines.length; i++) {
     const l = lines[i]!;
     if (/^\s*Stream #|^Output #|^Stream mapping/.test(l)) break;
     const dm = /displaymatrix: rotation of (-?[\d.]+) degrees/.exec(l);
-    if (dm) rotation = (((-Math.round(Number(dm[1]))) % 360) + 360) % 360;
+    if (dm) displayAngle = Number(dm[1]);
     const rt = /^\s*rotate\s*:\s*(-?\d+)/.exec(l);
-    if (rt) rotateTag = ((Number(rt[1]) % 360) + 360) % 360;
+    if (rt) rotateTag = Number(rt[1]);
   }
-  if (rotation === 0 && rotateTag !== undefined) rotation = rotateTag;
-  // ffmpeg (and cv2) only auto-rotate by multiples of 90 degrees.
-  if (rotation % 90 !== 0) rotation = 0;
+  const rotation = appliedRotation(displayAngle ?? -(rotateTag ?? 0), orientation);
   if (rotation === 90 || rotation === 270) [width, height] = [height, width];
 
   const frameStats = [...stderr.matchAll(/frame=\s*(\d+)/g)];
@@ -153,7 +155,7 @@ async function probeFile(path: string, what: string, opts: DecodeOptions): Promi
   // Stream copy into the null muxer: demuxes the whole file (counting packets) without decoding.
   const run = await runFfmpeg(['-i', path, '-map', '0:V:0', '-c', 'copy', '-f', 'null', '-'], opts);
   if (run.code !== 0) throw inputFailure(what, run.stderr);
-  const report = parseReport(run.stderr, what);
+  const report = parseReport(run.stderr, what, opts.orientation ?? DEFAULT_ORIENTATION);
   if (report.packets === 0) throw inputError(`${what} has no video frames`);
   return report;
 }
@@ -184,6 +186,7 @@ async function runDecode(
   what: string,
   cap: number,
   select: readonly number[] | undefined,
+  rotation: number,
   onFrame: (index: number, rgb: Uint8Array, width: number, height: number) => void,
   opts: DecodeOptions,
 ): Promise<DecodeResult> {
@@ -195,18 +198,20 @@ async function runDecode(
   if (select) {
     const expr = select.length ? select.map((n) => `eq(n\\,${n})`).join('+') : '0';
     // The counting output comes first so that ffmpeg's "frame=" statistics report it.
-    args = ['-i', path, '-map', '0:V:0', ...capArgs, '-vsync', 'passthrough', '-f', 'null', '-'];
+    args = ['-noautorotate', '-i', path, '-map', '0:V:0', ...capArgs, '-vsync', 'passthrough', '-f', 'null', '-'];
     args.push(...rgbOut(['-vf', `select=${expr}`]));
   } else {
-    args = ['-i', path, ...rgbOut([])];
+    args = ['-noautorotate', '-i', path, ...rgbOut([])];
   }
   const child = spawnFfmpeg(args, opts);
   const log = new StderrLog();
   const exited = waitForExit(child, log);
 
+  // Frames come as stored (-noautorotate) and are turned after the RGB conversion, as cv2 does.
   let width = 0;
   let height = 0;
   let frame: Uint8Array | undefined;
+  let turned: Uint8Array | undefined;
   let filled = 0;
   let piped = 0;
   let failure: Error | undefined;
@@ -222,7 +227,11 @@ async function runDecode(
       if (filled === frame!.length) {
         const index = select ? select[piped] : piped;
         if (index === undefined) throw new Error(`ffmpeg produced more frames than selected for ${what}`);
-        onFrame(index, frame!, width, height);
+        if (turned) {
+          rotateRgb(frame!, width, height, rotation, turned);
+          if (rotation === 180) onFrame(index, turned, width, height);
+          else onFrame(index, turned, height, width);
+        } else onFrame(index, frame!, width, height);
         piped++;
         filled = 0;
       }
@@ -240,12 +249,13 @@ async function runDecode(
 
   child.stderr.on('data', () => {
     if (frame) return;
-    // The rgb24 output's frame size (after auto-rotation) is reported before any frame is written.
+    // The rgb24 output's frame size is reported before any frame is written.
     const m = /Output #\d+, rawvideo[\s\S]*?Stream #\d+:\d+[^\n]*?rgb24, (\d+)x(\d+)/.exec(log.start);
     if (!m) return;
     width = Number(m[1]);
     height = Number(m[2]);
     frame = new Uint8Array(width * height * 3);
+    if (rotation) turned = new Uint8Array(frame.length);
     for (const p of pending.splice(0)) feed(p);
   });
   child.stdout.on('data', (c: Buffer) => {
@@ -272,7 +282,8 @@ async function runDecode(
     const stats = [...stderr.matchAll(/frame=\s*(\d+)/g)];
     decoded = stats.length ? Number(stats[stats.length - 1]![1]) : 0;
   }
-  return { decoded, width, height, stderr };
+  const quarter = rotation === 90 || rotation === 270;
+  return { decoded, width: quarter ? height : width, height: quarter ? width : height, stderr };
 }
 
 /** All frames of a video as cv2.VideoCapture + BGR->RGB gives them to the seed's client. */
@@ -284,7 +295,7 @@ export async function decodeAllFrames(input: VideoInput, opts: DecodeOptions = {
     const cap = info.frames;
     let frameBytes = info.width * info.height * 3;
     let data = new Uint8Array(Math.min(cap, info.packets) * frameBytes);
-    const res = await runDecode(path, what, cap, undefined, (i, rgb) => {
+    const res = await runDecode(path, what, cap, undefined, info.rotation, (i, rgb) => {
       if (i === 0 && rgb.length !== frameBytes) {
         // The decoder's frame size is authoritative (the probe's is from the container header).
         frameBytes = rgb.length;
@@ -326,7 +337,7 @@ export async function decodeSampledFrames(
       const kept = new Map<number, Uint8Array>();
       let W = 0;
       let H = 0;
-      const res = await runDecode(path, what, cap, wanted, (i, rgb, w, h) => {
+      const res = await runDecode(path, what, cap, wanted, info.rotation, (i, rgb, w, h) => {
         kept.set(i, rgb.slice());
         W = w;
         H = h;

@@ -22,3 +22,4 @@ export {
   type PreprocessOptions,
 } from './pipelines.ts';
 export { samplerIndices, type SamplerArgs } from './sampler.ts';
+export { DEFAULT_ORIENTATION, type Orientation } from './rotate.ts';

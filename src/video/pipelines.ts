@@ -208,7 +208,10 @@ export async function preprocessVideo(
 ): Promise<Tensor<Float32Array | Uint8Array>> {
   const sampler = pipelineSampler(spec);
   const t0 = performance.now();
-  const sampled = await decodeSampledFrames(input, (n) => samplerIndices(sampler, n), { signal: opts.signal });
+  const sampled = await decodeSampledFrames(input, (n) => samplerIndices(sampler, n), {
+    signal: opts.signal,
+    orientation: opts.orientation,
+  });
   const t1 = performance.now();
   const out = runAfterSampler(spec, frameViews(sampled, [...Array(sampled.T).keys()]), opts);
   opts.onTimings?.({ decodeMs: t1 - t0, preprocessMs: performance.now() - t1 });
