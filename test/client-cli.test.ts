@@ -187,6 +187,36 @@ test('library: predict over both transports and modes', async () => {
   }
 });
 
+test("library from plain JavaScript: import { VideoClient } from 'vidserve' (node --import tsx)", async () => {
+  // An app next to an installed vidserve (node_modules/vidserve -> this checkout), as the README shows.
+  const app = path.join(tmp, 'app');
+  await mkdir(path.join(app, 'node_modules'), { recursive: true });
+  await symlink(REPO_ROOT, path.join(app, 'node_modules', 'vidserve'));
+  await symlink(path.join(REPO_ROOT, 'node_modules', 'tsx'), path.join(app, 'node_modules', 'tsx'));
+  await writeFile(
+    path.join(app, 'app.mjs'),
+    `import { VideoClient } from 'vidserve';
+const client = new VideoClient({ transport: 'grpc', host: '127.0.0.1', port: ${server.rpcPort} });
+const { label, prob } = await client.predict(${JSON.stringify(clip)}, { mode: 'video' });
+client.close();
+console.log(JSON.stringify({ label, prob }));
+`,
+  );
+  const r = await new Promise<Run>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'app.mjs'], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c));
+    child.stderr.on('data', (c: Buffer) => (stderr += c));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(typeof out.label, 'string');
+  assert.ok(out.prob > 0 && out.prob <= 1);
+});
+
 test('library: typed errors carry err_no or the transport failure', async () => {
   const http = new VideoClient({ transport: 'http', port: server.httpPort });
   const grpc = new VideoClient({ transport: 'grpc', port: server.rpcPort });
