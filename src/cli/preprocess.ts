@@ -5,6 +5,9 @@ import type { Command } from 'commander';
 import { decodeAllFrames, probeVideo } from '../video/decode.ts';
 import { writeNpy } from '../video/npy.ts';
 import { getPipeline, PIPELINES, preprocessFrames, preprocessVideo, sampleIndices } from '../video/pipelines.ts';
+import type { Orientation } from '../video/rotate.ts';
+
+const ORIENTATIONS: readonly Orientation[] = ['display', 'cv2-4.6', 'none'];
 
 interface Options {
   name: string;
@@ -12,6 +15,7 @@ interface Options {
   out: string;
   stage: string;
   fullDecode?: boolean;
+  orientation: string;
 }
 
 export function register(program: Command): void {
@@ -23,20 +27,24 @@ export function register(program: Command): void {
     .requiredOption('--out <file.npy>', 'output .npy file')
     .option('--stage <stage>', "'float32' (normalized model input) or 'uint8' (crops before Normalization)", 'float32')
     .option('--full-decode', "decode every frame first, as the seed's client does (default: decode only sampled frames)")
+    .option('--orientation <mode>', "rotation metadata: 'display', 'cv2-4.6' (OpenCV 4.6.0's reversed turn) or 'none'", 'display')
     .action(async (o: Options) => {
       if (o.stage !== 'float32' && o.stage !== 'uint8') throw new Error(`--stage must be 'float32' or 'uint8', got '${o.stage}'`);
+      if (!ORIENTATIONS.includes(o.orientation as Orientation))
+        throw new Error(`--orientation must be one of ${ORIENTATIONS.join(', ')}, got '${o.orientation}'`);
+      const orientation = o.orientation as Orientation;
       const spec = getPipeline(o.name);
       const t0 = performance.now();
-      const info = await probeVideo(o.input);
+      const info = await probeVideo(o.input, { orientation });
       const stage = o.stage;
       let tensor;
       let framesLen: number | undefined;
       if (o.fullDecode) {
-        const frames = await decodeAllFrames(o.input);
+        const frames = await decodeAllFrames(o.input, { orientation });
         framesLen = frames.T;
         tensor = preprocessFrames(spec, frames, { stage });
       } else {
-        tensor = await preprocessVideo(spec, o.input, { stage });
+        tensor = await preprocessVideo(spec, o.input, { stage, orientation });
       }
       const batched = { data: tensor.data, dims: [1, ...tensor.dims] } as Parameters<typeof writeNpy>[0];
       await writeFile(o.out, writeNpy(batched));
