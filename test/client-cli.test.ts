@@ -151,7 +151,7 @@ test("the README's curl request works as written (port and file substituted)", a
   assert.ok(block, 'README has a sh block with curl');
   const script = block.replaceAll('example.avi', clip).replaceAll('18080', String(server.httpPort));
   const r = await new Promise<Run>((resolve, reject) => {
-    const child = spawn('bash', ['-euo', 'pipefail', '-c', script], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, no_proxy: '127.0.0.1,localhost' } });
+    const child = spawn('bash', ['-euo', 'pipefail', '-c', script], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, http_proxy: 'http://127.0.0.1:9', HTTP_PROXY: 'http://127.0.0.1:9', no_proxy: '', NO_PROXY: '' } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c));
