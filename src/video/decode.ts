@@ -53,13 +53,14 @@ function describe(input: VideoInput): string {
  * Compressed containers such as mp4 with the moov atom at the end cannot be demuxed from a pipe.
  */
 async function withInputFile<R>(input: VideoInput, fn: (path: string) => Promise<R>): Promise<R> {
-  if (typeof input === 'string') return fn(input);
+  // The file: protocol keeps ffmpeg from reading a path as an option ("-x.mp4") or another protocol ("http:...").
+  if (typeof input === 'string') return fn(`file:${input}`);
   if (input.byteLength === 0) throw inputError('video is empty (0 bytes)');
   const dir = await mkdtemp(join(tmpdir(), 'vidserve-'));
   try {
     const path = join(dir, 'input');
     await writeFile(path, input, { mode: 0o600 });
-    return await fn(path);
+    return await fn(`file:${path}`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
