@@ -188,6 +188,8 @@ test('bad input gives clear input errors', async () => {
   await assertInputError(decodeAllFrames(new TextEncoder().encode('hello')), /uploaded video \(5 bytes\) is not a (readable )?video/);
   await assertInputError(decodeAllFrames(new Uint8Array(0)), /empty/);
   await assertInputError(decodeAllFrames(path('missing.avi')), /missing\.avi': file not found/);
+  // Paths are files, never ffmpeg protocols.
+  await assertInputError(probeVideo(`concat:${path('vp8.webm')}|${path('vp8.webm')}`), /file not found/);
   await assertInputError(decodeAllFrames(path('audio_only.m4a')), /has no video stream/);
   await assertInputError(preprocessVideo(PIPELINES.PPTSM!, path('audio_only.m4a')), /has no video stream/);
   // 30 packets, none of which decodes.
