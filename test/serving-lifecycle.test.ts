@@ -60,6 +60,23 @@ test('health answers while a request is in flight; a full op refuses with err_no
   }
 });
 
+test('HTTP takes its place before reading the body, and gives it back when the body is refused', async () => {
+  const s = await startTestServer(modelDir, { maxBodyMb: 1, op: { concurrency: 1, queue_size: 0 } });
+  try {
+    const big = syntheticFrames(20, 120, 160, 3);
+    for (let i = 0; i < 3; i++) {
+      const r = await postJson(s.httpPort!, framesBody(big, [20, 120, 160, 3]));
+      assert.equal(r.status, 413);
+    }
+    assert.equal((await health(s.httpPort!)).in_flight, 0);
+    const ok = await postJson(s.httpPort!, framesBody(frames, shape));
+    assert.equal(ok.json.err_no, 0, ok.json.err_msg);
+    assert.equal((await health(s.httpPort!)).in_flight, 0);
+  } finally {
+    await s.close();
+  }
+});
+
 test('op timeout answers err_no 6000', async () => {
   const s = await startTestServer(modelDir, { op: { timeout: 50, batch_size: 2, auto_batching_timeout: 1500 } });
   try {

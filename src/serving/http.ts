@@ -16,6 +16,8 @@ export interface HttpOptions {
 declare module 'fastify' {
   interface FastifyRequest {
     vidservedStart?: number;
+    /** A place in the op is held for this request until the handler takes it over (or the request ends). */
+    vidservedReserved?: boolean;
   }
 }
 
@@ -73,18 +75,35 @@ export async function startHttp(ctx: HandlerContext, opts: HttpOptions): Promise
     schema: { response: { 200: RESPONSE_SCHEMA, 503: RESPONSE_SCHEMA } },
     onRequest: async (req, reply) => {
       req.vidservedStart = performance.now();
-      // Refuse before reading a large body when the op is full or closing.
-      const refused = ctx.op.canAdmit();
-      if (refused) {
+      // Take a place before reading a possibly huge body; refuse at once when the op is full or closing.
+      const refused = ctx.op.reserve();
+      if (!refused) req.vidservedReserved = true;
+      else {
         ctx.logger.warn({ op: opName, protocol: 'http', err_no: refused.code }, `http /${opName} refused: ${refused.message}`);
         ctx.metrics.observe('http', opName, refused.code);
         return reply.code(503).type('application/json').send(errorResponse(refused.code, `[${opName}] ${refused.message}`));
       }
     },
+    // Requests that end before the handler (body too large, client gone) give their place back.
+    onResponse: async (req) => {
+      if (req.vidservedReserved) {
+        req.vidservedReserved = false;
+        ctx.op.unreserve();
+      }
+    },
+    onRequestAbort: async (req) => {
+      if (req.vidservedReserved) {
+        req.vidservedReserved = false;
+        ctx.op.unreserve();
+      }
+    },
     handler: async (req: FastifyRequest<{ Body: Buffer }>, reply) => {
       const receiveMs = performance.now() - (req.vidservedStart ?? performance.now());
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const { response, status } = await handlePrediction(ctx, body, 'json', 'http', { receiveMs, peer: req.ip });
+      // The op takes over the reservation and releases it when the work ends.
+      const reserved = req.vidservedReserved === true;
+      req.vidservedReserved = false;
+      const { response, status } = await handlePrediction(ctx, body, 'json', 'http', { receiveMs, peer: req.ip, reserved });
       return reply.code(status).type('application/json').send(response);
     },
   });

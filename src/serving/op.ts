@@ -93,11 +93,29 @@ export class VideoOp {
     return null;
   }
 
-  /** Runs one request given as its wire bytes (JSON body or protobuf message). Rejects with ServingError. */
-  async run(raw: Uint8Array, format: 'json' | 'proto'): Promise<OpResult> {
+  /**
+   * Takes a place for a request whose body is still arriving (HTTP reserves before reading a possibly huge body,
+   * so uploads beyond capacity are refused instead of buffered). Pair with run(..., true) or unreserve().
+   */
+  reserve(): ServingError | null {
     const refused = this.canAdmit();
-    if (refused) throw refused;
+    if (refused) return refused;
     this.admitted++;
+    return null;
+  }
+
+  /** Gives back a reservation whose request never reached run() (body too large, client gone). */
+  unreserve(): void {
+    this.release();
+  }
+
+  /** Runs one request given as its wire bytes (JSON body or protobuf message). Rejects with ServingError. */
+  async run(raw: Uint8Array, format: 'json' | 'proto', reserved = false): Promise<OpResult> {
+    if (!reserved) {
+      const refused = this.canAdmit();
+      if (refused) throw refused;
+      this.admitted++;
+    }
     const t0 = performance.now();
     const cancel = new AbortController();
     const work = this.process(raw, format, t0, cancel.signal);
