@@ -137,6 +137,9 @@ test('missing path and refused connection: one line on stderr, exit 1', async ()
   assert.match(missing.stderr, /^vidserve client http: .*nope\.avi: no such file or directory\n$/);
 
   const port = await freePort(); // nothing listens there
+  const j = await cli(['client', 'rpc', '-i', clip, '-ptn', String(port), '--json']);
+  assert.equal(j.code, 1);
+  assert.deepEqual(JSON.parse(j.stdout).error.code, 'ECONNREFUSED');
   for (const kind of ['http', 'rpc']) {
     const r = await cli(['client', kind, '-i', clip, '-ptn', String(port), '--mode', 'video']);
     assert.equal(r.code, 1, kind);

@@ -92,7 +92,7 @@ function addClientCommand(parent: Command, name: 'http' | 'rpc'): void {
     .addOption(new Option('--mode <mode>', "frames: decode every frame and send them (the seed's protocol); video: send the compressed file").choices(['frames', 'video']).default('frames'))
     .option('--topk <k>', 'ask for the k best classes', positiveInt('topk'))
     .option('--timeout <seconds>', 'per-request timeout in seconds', seconds, 100)
-    .option('--json', 'print one JSON line per file (label, prob, topk, latency_ms, response) instead of the seed\'s output')
+    .option('--json', 'print one JSON line per file (label, prob, topk, latency_ms, response; or error) instead of the seed\'s output')
     .action(async (flags: ClientFlags) => {
       process.exitCode = await runClient(transport, flags);
     });
@@ -144,6 +144,11 @@ export async function runClient(transport: TransportKind, flags: ClientFlags): P
         }
       } catch (e) {
         failures++;
+        if (flags.json) {
+          // Scripts get one JSON line per file either way.
+          const err = e as Error & { code?: string };
+          console.log(JSON.stringify({ file, transport, mode: flags.mode, error: { name: err.name, code: err.code, message: err.message } }));
+        }
         fail(e instanceof VideoClientError && (e as { path?: string }).path ? e.message : `${file}: ${(e as Error).message}`);
       }
     }
