@@ -97,6 +97,36 @@ test('compressed video input over HTTP and gRPC (server decodes only sampled fra
   }
 });
 
+test('a PP-TSN-style sampler (select_left) on compressed video: decoded once with sampling, same answer as direct', async () => {
+  const tsnLike = {
+    name: 'tiny-tsn',
+    ops: [
+      { op: 'Sampler', args: { num_seg: 2, seg_len: 1, valid_mode: true, select_left: true } },
+      { op: 'Scale', args: { short_size: 16, fixed_ratio: true, do_round: true, backend: 'cv2' } },
+      { op: 'CenterCrop', args: { target_size: 16 } },
+      { op: 'Image2Array' },
+      { op: 'Normalization', args: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } },
+    ],
+  } as const;
+  const s = await startTestServer(modelDir, { labelList: labelFile, pipeline: tsnLike as unknown as typeof TINY_PIPELINE });
+  try {
+    const video = readFileSync(EXAMPLE_AVI);
+    const model = await loadServingModel(modelDir);
+    const session = await createSession(model.onnx);
+    const t = await preprocessVideo(tsnLike as unknown as typeof TINY_PIPELINE, video);
+    const out = await session.run({ [model.feeds[0]!.name]: { data: t.data, dims: [1, ...t.dims] } });
+    await session.release();
+    const scores = out[model.fetches[0]!.name]!;
+    const labels = new LabelMap(parseLabelList(readFileSync(labelFile, 'utf8'), labelFile), labelFile);
+    const want = formatPrediction(predict(scores.data as Float32Array, scores.dims, labels, 1));
+    const { json } = await postJson(s.httpPort!, JSON.stringify({ key: ['video'], value: [video.toString('base64')] }));
+    assert.equal(json.err_no, 0, json.err_msg);
+    assert.deepEqual(json.value, want.value);
+  } finally {
+    await s.close();
+  }
+});
+
 test('topk, logid, name/method and any Content-Type are accepted', async () => {
   const body = JSON.stringify({
     key: ['frames', 'frames_shape', 'topk'],
