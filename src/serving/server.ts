@@ -184,7 +184,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     };
     const prepStart = WorkerGroup.start('prepare', op.preprocessWorkers, { role: 'prepare', pipeline: opts.pipeline });
     const inferStart = WorkerGroup.start('infer', op.concurrency, { role: 'infer', onnx: model.onnx, session, feedName: feed.name, fetchName: fetch.name });
-    // Workers hold their own copies; drop ours (the ONNX bytes are ~100 MB for PP-TSM).
+    // From here on only the infer group holds the ONNX bytes (to restart a crashed worker); nothing else keeps them.
     const modelInfo = { dir: model.dir, source: model.source };
     model = null;
     const [p, i] = await Promise.allSettled([prepStart, inferStart]);
