@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ServingError } from '../src/errors.ts';
-import { decodeAllFrames, decodeSampledFrames, probeVideo, type Frames } from '../src/video/decode.ts';
+import { decodeAllFrames, decodeSampledFrames, parseRate, probeVideo, type Frames } from '../src/video/decode.ts';
 import { ffmpegPath } from '../src/video/ffmpeg.ts';
 import { PIPELINES, preprocessFrames, preprocessVideo, sampleIndices } from '../src/video/pipelines.ts';
 import { appliedRotation, rotateRgb } from '../src/video/rotate.ts';
@@ -254,4 +254,14 @@ test('rotateRgb is cv::rotate (odd sizes too) and appliedRotation follows each m
   assert.equal(appliedRotation(-90, 'none'), 0);
   assert.equal(appliedRotation(180, 'cv2-4.6'), 180);
   assert.equal(appliedRotation(-45, 'display'), 0);
+});
+
+test('frame rates printed by ffmpeg map back to exact NTSC rationals', () => {
+  assert.equal(parseRate('25'), 25);
+  assert.equal(parseRate('29.97'), 30000 / 1001);
+  assert.equal(parseRate('23.98'), 24000 / 1001);
+  assert.equal(parseRate('59.94'), 60000 / 1001);
+  assert.equal(parseRate('12.5'), 12.5);
+  assert.equal(parseRate('1k'), 1000);
+  assert.ok(Number.isNaN(parseRate(undefined)));
 });

@@ -75,9 +75,16 @@ function parseClock(s: string): number {
   return m ? Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]) : NaN;
 }
 
-function parseRate(s: string | undefined): number {
+/**
+ * A frame rate as ffmpeg prints it ("25", "29.97", "1k"). Printed NTSC rates are rounded; they are mapped back to
+ * N*1000/1001 so that frame counts estimated from long durations stay exact.
+ */
+export function parseRate(s: string | undefined): number {
   if (!s) return NaN;
-  return s.endsWith('k') ? Number(s.slice(0, -1)) * 1000 : Number(s);
+  const v = s.endsWith('k') ? Number(s.slice(0, -1)) * 1000 : Number(s);
+  if (!Number.isFinite(v) || Number.isInteger(v)) return v;
+  const k = v * 1.001;
+  return Math.abs(k - Math.round(k)) < 0.01 ? (Math.round(k) * 1000) / 1001 : v;
 }
 
 /** Turns an ffmpeg failure on the input into a user-facing error. */
