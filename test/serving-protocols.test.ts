@@ -3,6 +3,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import * as grpc from '@grpc/grpc-js';
+import { pipelineServiceDefinition } from '../src/protocol/proto.ts';
 import { createSession } from '../src/runtime/session.ts';
 import { loadServingModel } from '../src/paddle/serving_model.ts';
 import { preprocessFrames, preprocessVideo } from '../src/video/pipelines.ts';
@@ -198,6 +200,26 @@ test('bad input over gRPC also answers err_no 5000 in the Response', async () =>
   } finally {
     c.close();
   }
+});
+
+test('bytes that are not a Request message over gRPC: err_no 5000, the server keeps serving', async () => {
+  const def = pipelineServiceDefinition().inference!;
+  const Raw = grpc.makeGenericClientConstructor({ inference: { ...def, requestSerialize: (b: Buffer) => b } }, 'Raw');
+  const c = new Raw(`127.0.0.1:${server.rpcPort}`, grpc.credentials.createInsecure());
+  try {
+    for (const junk of [Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f]), Buffer.from([0x0f, 0x01])]) {
+      const r = await new Promise<{ err_no: number; err_msg: string }>((resolve, reject) =>
+        (c as unknown as { inference(b: Buffer, cb: (e: Error | null, r: { err_no: number; err_msg: string }) => void): void }).inference(junk, (e, r) => (e ? reject(e) : resolve(r))),
+      );
+      assert.equal(r.err_no, 5000, r.err_msg);
+      // protobufjs reads some junk as fields; either way the answer says what is wrong
+      assert.match(r.err_msg, /not a valid pipeline_serving\.Request message|must pair up/);
+    }
+  } finally {
+    c.close();
+  }
+  const { json } = await postJson(server.httpPort!, framesBody(frames, shape));
+  assert.equal(json.err_no, 0);
 });
 
 test('oversize body: HTTP 413 with err_no 5000; the limit is configurable', async () => {
