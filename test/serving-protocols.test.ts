@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import { pipelineServiceDefinition } from '../src/protocol/proto.ts';
+import { writeNpy } from '../src/video/npy.ts';
 import { createSession } from '../src/runtime/session.ts';
 import { loadServingModel } from '../src/paddle/serving_model.ts';
 import { preprocessFrames, preprocessVideo } from '../src/video/pipelines.ts';
@@ -197,6 +198,38 @@ test('bad input over gRPC also answers err_no 5000 in the Response', async () =>
     assert.match(r.err_msg, /needs 12 bytes/);
     const r2 = await c.call({ key: ['frames_shape'], value: ['(1, 2, 2, 3)'] });
     assert.equal(r2.err_no, 5000);
+  } finally {
+    c.close();
+  }
+});
+
+test("the Python PipelineClient's tensor forms: STRING, UINT8 and np.save'd BYTES tensors", async () => {
+  const want = await expectedAnswer({ frames, shape });
+  const c = grpcClient(server.rpcPort!);
+  try {
+    // pack_tensor_format=True with str values
+    const r1 = await c.call({
+      key: [], value: [],
+      tensors: [
+        { name: 'frames', elem_type: 12, str_data: [Buffer.from(frames).toString('base64')] },
+        { name: 'frames_shape', elem_type: 12, str_data: [`(${shape.join(', ')})`] },
+      ],
+    });
+    assert.equal(r1.err_no, 0, r1.err_msg);
+    assert.deepEqual(r1.value, want.value);
+    // a uint8 ndarray: uint32_data + shape
+    const r2 = await c.call({ key: [], value: [], tensors: [{ name: 'frames', elem_type: 7, shape, uint32_data: [...frames] }] });
+    assert.equal(r2.err_no, 0, r2.err_msg);
+    assert.deepEqual(r2.value, want.value);
+    // use_tensor_bytes=True: np.save bytes
+    const npy = writeNpy({ data: frames, dims: shape });
+    const r3 = await c.call({ key: [], value: [], tensors: [{ name: 'frames', elem_type: 13, byte_data: Buffer.from(npy) }] });
+    assert.equal(r3.err_no, 0, r3.err_msg);
+    assert.deepEqual(r3.value, want.value);
+    // wrong tensor type
+    const r4 = await c.call({ key: [], value: [], tensors: [{ name: 'frames', elem_type: 1, shape, float_data: [1, 2] }] });
+    assert.equal(r4.err_no, 5000);
+    assert.match(r4.err_msg, /must be UINT8 \(elem_type 7\) or BYTES/);
   } finally {
     c.close();
   }
