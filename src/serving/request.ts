@@ -111,9 +111,9 @@ function jsonTensor(t: JsonValue, i: number): PipelineTensor {
   if (Array.isArray(o.shape)) out.shape = o.shape.map(Number);
   if (Array.isArray(o.str_data)) out.str_data = o.str_data.map(String);
   if (Array.isArray(o.uint32_data)) out.uint32_data = o.uint32_data.map(Number);
+  // protobuf's JSON mapping carries bytes as base64 text
   const bd = o.byte_data;
-  if (typeof bd === 'string') out.byte_data = bd;
-  else if (bd instanceof ByteSpan) out.byte_data = Buffer.from(bd.bytes().toString('latin1'), 'base64');
+  if (typeof bd === 'string' || bd instanceof ByteSpan) out.byte_data = decodeBase64(bd, `tensors[${i}].byte_data`);
   return out;
 }
 
