@@ -235,7 +235,7 @@ function framesInput(frames: WireString | PipelineTensor, shapeItem: WireString 
   const [t, h, w] = shape;
   const expected = t * h * w * 3;
   // Check before decoding so an absurd shape costs nothing.
-  const b64len = shapeItem === undefined ? 0 : frames.length;
+  const b64len = frames.length;
   const maxDecoded = Math.floor((b64len * 3) / 4);
   if (expected > maxDecoded || expected < maxDecoded - 2) {
     throw inputError(`"frames_shape" ${String(shapeItem)} needs ${expected} bytes but "frames" carries about ${maxDecoded}`);
