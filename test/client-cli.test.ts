@@ -250,3 +250,22 @@ test('library: typed errors carry err_no or the transport failure', async () => 
     c.close();
   }
 });
+
+test('a body over the server limit: HTTP gets the 5000 answer sent before the server closed; gRPC says too large', async () => {
+  const yaml = path.join(tmp, 'small-body.yaml');
+  const seed = await readFile(path.join(REPO_ROOT, 'configs', 'PP-TSM.yaml'), 'utf8');
+  await writeFile(yaml, seed.replace(/^# max_body_size_mb: .*$/m, 'max_body_size_mb: 1'));
+  assert.match(await readFile(yaml, 'utf8'), /^max_body_size_mb: 1$/m);
+  const small = await startServer({ name: 'PPTSM', config: yaml, cwd: DEMO_DIRS.root });
+  try {
+    const http = new VideoClient({ transport: 'http', port: small.httpPort });
+    const grpc = new VideoClient({ transport: 'grpc', port: small.rpcPort });
+    // clip.mp4's raw frames are 25 x 240 x 320 x 3 = 5.8 MB: over 1 MB.
+    await assert.rejects(http.predict(clip, { mode: 'frames' }), (e: unknown) => e instanceof PredictionError && e.errNo === 5000 && /larger than/.test(e.errMsg));
+    await assert.rejects(grpc.predict(clip, { mode: 'frames' }), (e: unknown) => e instanceof TransportError && e.code === 'TOO_LARGE' && /--mode video/.test(e.message));
+    http.close();
+    grpc.close();
+  } finally {
+    assert.equal(await small.stop(), 0);
+  }
+});

@@ -33,6 +33,14 @@ export class HttpTransport {
     const body = encodeBody(req);
     const length = body.reduce((n, b) => n + Buffer.byteLength(b), 0);
     return new Promise<HttpAnswer>((resolve, reject) => {
+      let settled = false;
+      let failure: Error | undefined;
+      const settle = (f: () => void): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        f();
+      };
       const r = http.request(
         {
           host: this.host,
@@ -45,9 +53,8 @@ export class HttpTransport {
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', (e) => reject(this.netError(e)));
-          res.on('end', () => {
-            clearTimeout(timer);
+          res.on('error', (e) => settle(() => reject(this.netError(e))));
+          res.on('end', () => settle(() => {
             const text = Buffer.concat(chunks).toString('utf8');
             const response = asPipelineResponse(text);
             if (response) resolve({ response, body: text });
@@ -60,15 +67,21 @@ export class HttpTransport {
                 }),
               );
             }
-          });
+          }));
         },
       );
       const timer = setTimeout(() => {
         r.destroy(new TransportError('TIMEOUT', `no answer from ${this.endpoint} within ${this.timeoutMs} ms`, this.endpoint));
       }, this.timeoutMs);
+      // A server that refuses the body (e.g. larger than its limit) answers and closes while we are still sending:
+      // the write then fails (EPIPE/ECONNRESET) although its answer has arrived. So a request error is only final
+      // once the request has closed without a complete answer.
       r.on('error', (e) => {
-        clearTimeout(timer);
-        reject(e instanceof TransportError ? e : this.netError(e));
+        failure ??= e;
+      });
+      r.on('close', () => {
+        const e = failure ?? new Error('connection closed before an answer');
+        settle(() => reject(e instanceof TransportError ? e : this.netError(e)));
       });
       for (const piece of body) r.write(piece);
       r.end();
