@@ -93,6 +93,14 @@ function addClientCommand(parent: Command, name: 'http' | 'rpc'): void {
     .option('--topk <k>', 'ask for the k best classes', positiveInt('topk'))
     .option('--timeout <seconds>', 'per-request timeout in seconds', seconds, 100)
     .option('--json', 'print one JSON line per file (label, prob, topk, latency_ms, response; or error) instead of the seed\'s output')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  vidserve client ${name} -i example.avi                    # the seed's pipeline_${name}_client.py -i example.avi
+  vidserve client ${name} -i videos/ --mode video --json    # every .avi/.mp4 in videos/, compressed, one JSON line each
+  vidserve client ${name} -i example.avi -ptn ${DEFAULT_PORTS[transport]} --host 10.0.0.5 --topk 5`,
+    )
     .action(async (flags: ClientFlags) => {
       process.exitCode = await runClient(transport, flags);
     });
