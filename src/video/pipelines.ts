@@ -33,7 +33,16 @@ export interface PipelineSpec {
 
 const IMAGENET_NORM: NormalizationArgs = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
 
-export const PIPELINES: Record<string, PipelineSpec> = {
+/** Freezes a spec and everything in it: predefined pipelines are shared by every caller. */
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+export const PIPELINES: Record<string, PipelineSpec> = deepFreeze({
   PPTSM: {
     name: 'PPTSM',
     ops: [
@@ -54,7 +63,7 @@ export const PIPELINES: Record<string, PipelineSpec> = {
       { op: 'Normalization', args: IMAGENET_NORM },
     ],
   },
-};
+});
 
 /** A predefined pipeline by model name, case-insensitive. */
 export function getPipeline(name: string): PipelineSpec {
