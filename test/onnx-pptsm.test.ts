@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { buildTiny, makeParams } from '../src/paddle/models/index.ts';
+import { buildPPTSN, buildTiny, makeParams } from '../src/paddle/models/index.ts';
 import { translateProgram } from '../src/paddle/onnx/index.ts';
 import { decodeModel } from '../src/paddle/onnx/proto.ts';
 import { parseProgram } from '../src/paddle/program.ts';
@@ -95,6 +95,21 @@ test('real PP-TSM graph with synthetic weights: translated and run, [1,8,3,224,2
     const std = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length);
     assert.ok(std > 1e-2, `logits vary across classes (std ${std})`);
     assert.ok(new Set(v.map((t) => t.toFixed(4))).size > 300, 'logits are not a few repeated values');
+  } finally {
+    await s.release();
+  }
+});
+
+test('our PP-TSN graph (25 segments x 10 crops) translates and loads in onnxruntime', async () => {
+  const program = buildPPTSN();
+  const { bytes, inputs, outputs } = translateProgram(program, paramMap(makeParams(program, 1)));
+  assert.equal(inputs.length, 1);
+  assert.deepEqual(inputs[0].dims.slice(1), [250, 3, 224, 224]);
+  assert.deepEqual(outputs[0].dims, ['batch', 400]);
+  const s = await createSession(bytes);
+  try {
+    assert.deepEqual(s.inputNames, [inputs[0].name]);
+    assert.deepEqual(s.outputNames, [outputs[0].name]);
   } finally {
     await s.release();
   }
