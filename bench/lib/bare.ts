@@ -60,6 +60,36 @@ export async function bareLatency(onnxPath: string, dims: number[], o: { intraOp
   }
 }
 
+/**
+ * Sequential session.run latency of several models, runs interleaved (A B, B A, A B, ...) so that a change in the
+ * machine's load during the measurement falls on every model alike: the fair way to compare two translations.
+ */
+export async function bareLatencyInterleaved(
+  onnxPaths: string[],
+  dims: number[],
+  o: { intraOpThreads: number; warmup: number; runs: number },
+): Promise<BareLatency[]> {
+  const workers: OrtWorker[] = [];
+  try {
+    for (const p of onnxPaths) workers.push(await OrtWorker.start({ onnxPath: p, session: { intraOpThreads: o.intraOpThreads } }));
+    for (const w of workers) if (o.warmup) await w.run(o.warmup, dims);
+    const times: number[][] = workers.map(() => []);
+    const cpu: number[] = workers.map(() => 0);
+    for (let r = 0; r < o.runs; r++) {
+      const order = workers.map((_, i) => i);
+      if (r % 2) order.reverse();
+      for (const i of order) {
+        const c0 = processCpuMs();
+        times[i]!.push(...(await workers[i]!.run(1, dims)));
+        cpu[i]! += processCpuMs() - c0;
+      }
+    }
+    return times.map((t, i) => ({ ...summarize(t), intraOpThreads: o.intraOpThreads, cpuMsPerRun: cpu[i]! / o.runs }));
+  } finally {
+    await Promise.all(workers.map((w) => w.close()));
+  }
+}
+
 export interface BareSaturation {
   sessions: number;
   intraOpThreads: number;
