@@ -19,15 +19,45 @@ export function temporalShift(ctx: OpContext): void {
   // Paddle computes these in float32: static_cast<int>(c * shift_ratio), static_cast<int>(c * 2 * shift_ratio).
   const c1 = Math.trunc(Math.fround(C * Math.fround(ratio)));
   const c2 = Math.trunc(Math.fround(2 * C * Math.fround(ratio)));
+  if (ctx.options.temporalShift !== 'plain' && !channelLast) {
+    shiftGather(ctx, x, out, T, C, c1, c2);
+    return;
+  }
   // Channel axis once x is seen as 5-D [N, T, ...].
   const cAxis = channelLast ? 4 : 2;
-
   const x5 = ctx.g.op('Reshape', [x, splitBatchShape(ctx, x, xs, T)]);
   const y5 =
     ctx.options.temporalShift === 'plain'
       ? shiftPlain(ctx, x5, T, C, c1, c2, cAxis)
-      : shiftFast(ctx, x5, T, C, c1, c2, cAxis);
+      : shiftSlices(ctx, x5, T, C, c1, c2, cAxis);
   ctx.g.op('Reshape', [y5, mergeBatchShape(ctx, x, xs)], {}, out);
+}
+
+/**
+ * The fast NCHW form. [N*T, C, H, W] is [N, T*C, H, W] in memory, where the shift is a fixed permutation of the
+ * T*C channels: one Gather of whole H×W planes along axis 1, then a per-channel 0/1 mask for the planes that
+ * come from outside the clip (they gather some in-clip plane, then get zeroed). Gather and Mul both run on the
+ * thread pool, unlike Pad/Slice/Concat. (A non-finite value in a masked plane gives NaN where Paddle gives 0.)
+ */
+function shiftGather(ctx: OpContext, x: string, out: string, T: number, C: number, c1: number, c2: number): string {
+  const dtype = ctx.dtype(x);
+  const index: number[] = [];
+  const keep: number[] = [];
+  for (let t = 0; t < T; t++) {
+    for (let c = 0; c < C; c++) {
+      const src = c < c1 ? t - 1 : c < c2 ? t + 1 : t;
+      const inClip = src >= 0 && src < T;
+      index.push((inClip ? src : t) * C + c);
+      keep.push(inClip ? 1 : 0);
+    }
+  }
+  // Reshape's 0 keeps H and W from x, so spatial dims may be dynamic.
+  const planes = ctx.g.op('Reshape', [x, ctx.g.int64([-1, T * C, 0, 0])]);
+  const gathered = ctx.g.op('Gather', [planes, ctx.g.constant('temporal_shift_index', 'int64', [T * C], index)], { axis: attr.int(1) });
+  const masked = keep.every((k) => k === 1)
+    ? gathered
+    : ctx.g.op('Mul', [gathered, ctx.g.constant('temporal_shift_mask', dtype, [1, T * C, 1, 1], keep)]);
+  return ctx.g.op('Reshape', [masked, ctx.g.int64([-1, C, 0, 0])], {}, out);
 }
 
 /** [N*T, a, b, c] → [N, T, a, b, c]; static dims become a constant, otherwise the shape is computed. */
@@ -62,10 +92,10 @@ function shiftPlain(ctx: OpContext, x5: string, T: number, C: number, c1: number
 }
 
 /**
- * Only the shifted channel groups (2*shift_ratio of the tensor) are moved and padded; the unshifted channels
- * are sliced straight from the input, so no full-size padded copy is made.
+ * The fast form for channel-last inputs: only the shifted channel groups (2*shift_ratio of the tensor) are moved
+ * and padded; the unshifted channels are sliced straight from the input, so no full-size padded copy is made.
  */
-function shiftFast(ctx: OpContext, x5: string, T: number, C: number, c1: number, c2: number, cAxis: number): string {
+function shiftSlices(ctx: OpContext, x5: string, T: number, C: number, c1: number, c2: number, cAxis: number): string {
   const parts: string[] = [];
   if (c1 > 0) {
     // frames 0..T-2 of channels [0, c1) move to 1..T-1; frame 0 gets zeros.
