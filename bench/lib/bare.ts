@@ -11,7 +11,8 @@ const BOOTSTRAP = `import(${JSON.stringify(TSX_API)})
   .then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL)}); })
   .catch((e) => { require('node:worker_threads').parentPort.postMessage({ kind: 'error', message: String(e && e.stack || e) }); });`;
 
-class OrtWorker {
+/** One bench worker thread with its own session. */
+export class OrtWorker {
   private constructor(private readonly w: Worker) {}
 
   static start(init: OrtWorkerInit): Promise<OrtWorker> {

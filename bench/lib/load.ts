@@ -29,11 +29,21 @@ export function makeClient(transport: TransportKind, port: number): VideoClient 
   return new VideoClient({ transport, host: '127.0.0.1', port, timeoutMs: 600_000 });
 }
 
-/** `warmup` untimed sends, then `count` sequential timed ones. */
-export async function sequential(client: VideoClient, req: PipelineRequest, o: { warmup: number; count: number }): Promise<Sent[]> {
+/**
+ * `warmup` untimed sends, then `count` sequential timed ones. `before` runs ahead of each timed send (the bench
+ * uses it for a paired bare model run, so both see the same machine load).
+ */
+export async function sequential(
+  client: VideoClient,
+  req: PipelineRequest,
+  o: { warmup: number; count: number; before?: () => Promise<void> },
+): Promise<Sent[]> {
   for (let i = 0; i < o.warmup; i++) await sendOne(client, req);
   const out: Sent[] = [];
-  for (let i = 0; i < o.count; i++) out.push(await sendOne(client, req));
+  for (let i = 0; i < o.count; i++) {
+    await o.before?.();
+    out.push(await sendOne(client, req));
+  }
   return out;
 }
 
