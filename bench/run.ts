@@ -396,10 +396,10 @@ async function main(): Promise<void> {
   // configurations' peaks are reported beside it.
   const peakRss = main1.hwmMb;
   const goals = {
-    e2e_video: { goal: `<= ${GOALS.e2eVideoOverBare}`, value: ratios.e2e_video_p50_over_bare_p50, met: (ratios.e2e_video_p50_over_bare_p50 ?? Infinity) <= GOALS.e2eVideoOverBare },
-    frames_overhead: { goal: `<= ${GOALS.framesOverheadOverInference}`, value: ratios.frames_overhead_over_inference, met: (ratios.frames_overhead_over_inference ?? Infinity) <= GOALS.framesOverheadOverInference },
-    throughput_c4: { goal: `>= ${GOALS.c4OverSaturation}`, value: ratios.throughput_c4_over_bare_saturation, met: (ratios.throughput_c4_over_bare_saturation ?? 0) >= GOALS.c4OverSaturation },
-    rss: { goal: `< ${GOALS.rssMb} MB`, value: peakRss, met: peakRss < GOALS.rssMb },
+    e2e_video: { goal: `<= ${GOALS.e2eVideoOverBare}`, value: round(ratios.e2e_video_p50_over_bare_p50, 3), met: (ratios.e2e_video_p50_over_bare_p50 ?? Infinity) <= GOALS.e2eVideoOverBare },
+    frames_overhead: { goal: `<= ${GOALS.framesOverheadOverInference}`, value: round(ratios.frames_overhead_over_inference, 3), met: (ratios.frames_overhead_over_inference ?? Infinity) <= GOALS.framesOverheadOverInference },
+    throughput_c4: { goal: `>= ${GOALS.c4OverSaturation}`, value: round(ratios.throughput_c4_over_bare_saturation, 3), met: (ratios.throughput_c4_over_bare_saturation ?? 0) >= GOALS.c4OverSaturation },
+    rss: { goal: `< ${GOALS.rssMb} MB`, value: round(peakRss, 1), met: peakRss < GOALS.rssMb },
   };
   const loadEnd = os.loadavg();
 
