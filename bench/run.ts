@@ -8,7 +8,7 @@
 //   3. compressed-video throughput at concurrency 1, 2, 4, with and without dynamic batching; peak server RSS;
 //   4. the ratios against the goals. Prints a table and writes bench/results.json.
 import { existsSync } from 'node:fs';
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -207,7 +207,9 @@ async function withServer<T>(config: ServerConfigOptions, what: string, fn: (s: 
     return { value, hwmMb, warmupMs: s.warmupMs };
   } finally {
     const code = await s.stop();
-    if (code !== 0) log(`warning: server (${what}) exited with ${code}; its output:\n${s.output.slice(-20).join('\n')}`);
+    // Its working dir holds only the config and PipelineServingLogs; kept when something went wrong.
+    if (code !== 0) log(`warning: server (${what}) exited with ${code}; logs kept in ${s.cwd}; its output:\n${s.output.slice(-20).join('\n')}`);
+    else await rm(s.cwd, { recursive: true, force: true });
   }
 }
 
