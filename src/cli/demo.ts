@@ -3,7 +3,8 @@
 // over HTTP and gRPC in both input modes, prints the four answers with their latency, and stops the server.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rename, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -163,32 +164,53 @@ export async function renderTestClip(file: string, seconds = 2): Promise<void> {
 }
 
 /**
+ * Fingerprint of the code that builds and converts the demo model (src/paddle/**): a cache made by other code —
+ * an older checkout, a changed translator — is rebuilt instead of silently served.
+ */
+async function builderFingerprint(): Promise<string> {
+  const hash = createHash('sha256');
+  const walk = async (dir: string): Promise<void> => {
+    for (const e of (await readdir(dir, { withFileTypes: true })).sort((x, y) => (x.name < y.name ? -1 : 1))) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (/\.(ts|proto)$/.test(e.name)) hash.update(e.name).update(await readFile(p));
+    }
+  };
+  await walk(path.join(REPO_ROOT, 'src', 'paddle'));
+  return hash.digest('hex').slice(0, 16);
+}
+
+const STAMP = '.vidserve-demo-build';
+
+/**
  * The synthetic-weight PP-TSM inference model and its serving dir, built once and cached under models/. Each is
  * written into a temporary sibling and renamed into place, so an interrupted first run never leaves a half-written
  * cache behind.
  */
 export async function ensureDemoModel(log: (s: string) => void): Promise<void> {
   const stem = 'ppTSM';
-  const model = path.join(DEMO_DIRS.inference, `${stem}.pdmodel`);
-  const params = path.join(DEMO_DIRS.inference, `${stem}.pdiparams`);
-  const fresh = !existsSync(model) || !existsSync(params);
+  const fingerprint = await builderFingerprint();
+  const stampOf = async (dir: string): Promise<string | undefined> => readFile(path.join(dir, STAMP), 'utf8').catch(() => undefined);
+  const fresh = (await stampOf(DEMO_DIRS.inference)) !== fingerprint;
   if (fresh) {
     log(`Building a PP-TSM model with synthetic weights in ${rel(DEMO_DIRS.inference)} (once) ...`);
     await intoPlace(DEMO_DIRS.inference, async (dir) => {
       await runCli(['make-model', 'pptsm', '--out', dir]);
       if (!existsSync(path.join(dir, `${stem}.pdmodel`))) throw new Error(`make-model wrote no ${stem}.pdmodel into ${dir}`);
+      await writeFile(path.join(dir, STAMP), fingerprint);
     });
   } else log(`Using the cached synthetic-weight model in ${rel(DEMO_DIRS.inference)}.`);
-  if (fresh || !existsSync(path.join(DEMO_DIRS.server, 'serving_server_conf.prototxt'))) {
+  if (fresh || (await stampOf(DEMO_DIRS.server)) !== fingerprint) {
     log(`Converting it into the serving dir ${rel(DEMO_DIRS.server)} ...`);
     const client = `${DEMO_DIRS.client}.tmp-${process.pid}`;
     await rm(client, { recursive: true, force: true });
-    await intoPlace(DEMO_DIRS.server, (dir) =>
-      runCli([
+    await intoPlace(DEMO_DIRS.server, async (dir) => {
+      await runCli([
         'convert', '--dirname', DEMO_DIRS.inference, '--model_filename', `${stem}.pdmodel`, '--params_filename', `${stem}.pdiparams`,
         '--serving_server', dir, '--serving_client', client, '--fetch_alias', 'outputs',
-      ]),
-    );
+      ]);
+      await writeFile(path.join(dir, STAMP), fingerprint);
+    });
     await rm(DEMO_DIRS.client, { recursive: true, force: true });
     await rename(client, DEMO_DIRS.client);
   } else log(`Using the cached serving dir ${rel(DEMO_DIRS.server)}.`);
