@@ -72,3 +72,14 @@ test('readRequestLog keeps successful request lines by logid with their stage ti
   assert.equal(m.get('43')!.batch, 2);
   assert.equal(readRequestLog(path.join(dir, 'missing.log')).size, 0);
 });
+
+test('completionRate reads the answer spacing, batches included', async () => {
+  const { completionRate } = await import('../bench/lib/stats.ts');
+  // one answer every 500 ms: 2 per second, whatever the window's edges
+  assert.deepEqual(completionRate([1000, 1500, 2000, 2500]), { answers: 3, spanMs: 1500 });
+  // batches of 2 every 1000 ms (answers 1 ms apart): still 2 per second
+  const r = completionRate([100, 101, 1100, 1101, 2100, 2101])!;
+  assert.equal(r.answers / (r.spanMs / 1000), 4 / 2.001);
+  assert.equal(completionRate([5]), null);
+  assert.equal(completionRate([5, 6]), null);
+});

@@ -121,3 +121,33 @@ export async function bareSaturation(
     await Promise.all(workers.map((w) => w.close()));
   }
 }
+
+/**
+ * Saturation sessions kept alive so that blocks of bare runs can alternate with blocks of server load: the two
+ * throughputs of a ratio then see the same machine load.
+ */
+export class SaturationRig {
+  private constructor(
+    private readonly workers: OrtWorker[],
+    private readonly dims: number[],
+  ) {}
+
+  static async start(onnxPath: string, dims: number[], o: { sessions: number; intraOpThreads: number }): Promise<SaturationRig> {
+    const workers = await Promise.all(Array.from({ length: o.sessions }, () => OrtWorker.start({ onnxPath, session: { intraOpThreads: o.intraOpThreads } })));
+    const rig = new SaturationRig(workers, dims);
+    await rig.block(1);
+    return rig;
+  }
+
+  /** Every session runs `runsEach` back to back, all at once. */
+  async block(runsEach: number): Promise<{ runs: number; wallMs: number; cpuMs: number }> {
+    const t0 = performance.now();
+    const c0 = processCpuMs();
+    const times = (await Promise.all(this.workers.map((w) => w.run(runsEach, this.dims)))).flat();
+    return { runs: times.length, wallMs: performance.now() - t0, cpuMs: processCpuMs() - c0 };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.close()));
+  }
+}
