@@ -151,8 +151,17 @@ export function readProtoRequest(bytes: Uint8Array): RequestFields {
 
 const KNOWN_KEYS = 'frames + frames_shape (raw RGB frames, as the seed client sends), or video (base64 of a video file); optional topk';
 
+export interface DecodeOptions {
+  /**
+   * The frame indices the op's Sampler will read from T raw frames (PaddleVideo's Sampler in test mode is a pure
+   * function of T). When given, only those frames' base64 is decoded; the other frames of the returned buffer stay
+   * zero and must not be read.
+   */
+  framesWanted?: (T: number) => readonly number[];
+}
+
 /** Checks the key/value pairs and tensors and decodes the payload. */
-export function decodeRequest(f: RequestFields, parseMs: number): DecodedRequest {
+export function decodeRequest(f: RequestFields, parseMs: number, opts: DecodeOptions = {}): DecodedRequest {
   if (f.keys.length !== f.values.length) {
     throw inputError(`"key" has ${f.keys.length} entries but "value" has ${f.values.length}; they must pair up`);
   }
@@ -193,7 +202,7 @@ export function decodeRequest(f: RequestFields, parseMs: number): DecodedRequest
     if (bytes.length === 0) throw inputError('"video" is empty');
     input = { kind: 'video', bytes };
   } else if (frames !== undefined) {
-    input = framesInput(frames, items.get('frames_shape'));
+    input = framesInput(frames, items.get('frames_shape'), opts.framesWanted);
   } else {
     throw inputError(`request has no video input; expected ${KNOWN_KEYS}`);
   }
@@ -204,7 +213,7 @@ function isTensor(v: WireString | PipelineTensor): v is PipelineTensor {
   return typeof v !== 'string' && !(v instanceof ByteSpan);
 }
 
-function framesInput(frames: WireString | PipelineTensor, shapeItem: WireString | PipelineTensor | undefined): OpInput {
+function framesInput(frames: WireString | PipelineTensor, shapeItem: WireString | PipelineTensor | undefined, framesWanted?: (T: number) => readonly number[]): OpInput {
   if (isTensor(frames)) {
     if (frames.elem_type === ElemType.UINT8) {
       const shape = checkShape(frames.shape ?? []);
@@ -233,14 +242,51 @@ function framesInput(frames: WireString | PipelineTensor, shapeItem: WireString 
     throw e;
   }
   const [t, h, w] = shape;
-  const expected = t * h * w * 3;
-  // Check before decoding so an absurd shape costs nothing.
-  const b64len = frames.length;
-  const maxDecoded = Math.floor((b64len * 3) / 4);
-  if (expected > maxDecoded || expected < maxDecoded - 2) {
-    throw inputError(`"frames_shape" ${String(shapeItem)} needs ${expected} bytes but "frames" carries about ${maxDecoded}`);
+  // A frame is h*w*3 bytes, a multiple of 3, so its base64 is exactly h*w*4 characters with no padding, and
+  // frame i is the characters [i*h*w*4, (i+1)*h*w*4). The total length is checked before anything is decoded.
+  const frameChars = h * w * 4;
+  const expectedChars = t * frameChars;
+  // Padding can only sit at the end; with the right length it means the payload is 1–2 bytes short.
+  const pad = frames.length === expectedChars && expectedChars > 0 ? trailingPadding(frames) : 0;
+  if (frames.length !== expectedChars || pad > 0) {
+    const carries = Math.floor((frames.length * 3) / 4) - pad;
+    throw inputError(
+      `"frames_shape" ${String(shapeItem)} needs ${t * h * w * 3} bytes (${expectedChars} base64 characters) but "frames" has ${frames.length} characters${pad ? ` ending in ${pad} '='` : ''} (${pad ? '' : 'about '}${carries} bytes)`,
+    );
   }
-  return checkedFrames(decodeBase64(frames, 'frames'), shape);
+  if (!framesWanted) return checkedFrames(decodeBase64(frames, 'frames'), shape);
+  return { kind: 'frames', frames: decodeFramesBase64(frames, t, frameChars, framesWanted(t)), shape };
+}
+
+function trailingPadding(v: WireString): number {
+  const at = (k: number) => (typeof v === 'string' ? v.charCodeAt(v.length - k) : v.buf[v.end - k]!);
+  return at(1) === 0x3d ? (v.length > 1 && at(2) === 0x3d ? 2 : 1) : 0;
+}
+
+/**
+ * Decodes the base64 of the frames at `indices` only, into a [T, H, W, 3] buffer whose other frames stay zero
+ * (calloc'd pages that are never touched cost no memory). Each decoded frame is checked strictly; the characters
+ * of frames the Sampler skips are not looked at, so junk there goes unnoticed — as with the seed server, whose
+ * Python b64decode (validate=False) silently drops invalid characters anyway. The total length was checked.
+ */
+export function decodeFramesBase64(v: WireString, T: number, frameChars: number, indices: readonly number[]): Uint8Array {
+  const frameBytes = (frameChars / 4) * 3;
+  const out = new Uint8Array(T * frameBytes);
+  const target = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+  const done = new Set<number>();
+  for (const i of indices) {
+    if (!Number.isInteger(i) || i < 0 || i >= T) throw new Error(`sampler picked frame ${i} of ${T}`);
+    if (done.has(i)) continue;
+    done.add(i);
+    const start = i * frameChars;
+    const text = typeof v === 'string' ? v.slice(start, start + frameChars) : v.buf.toString('latin1', v.start + start, v.start + start + frameChars);
+    // Node skips characters outside the alphabet (and stops at '='), so any of those shows as a shortfall.
+    const written = target.write(text, i * frameBytes, frameBytes, 'base64');
+    if (written !== frameBytes) {
+      throw inputError(`"frames" is not valid base64 in frame ${i} (characters ${start}..${start + frameChars} decode to ${written} bytes; expected ${frameBytes})`);
+    }
+  }
+  return out;
 }
 
 function checkShape(dims: number[]): [number, number, number, number] {

@@ -5,7 +5,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { ServingError, ErrorCode } from '../errors.ts';
 import { readJsonRequest, readProtoRequest, decodeRequest } from './request.ts';
-import { preprocessInput, type PipelineRef } from './preprocess.ts';
+import { preprocessInput, resolvePipeline, type PipelineRef } from './preprocess.ts';
+import { sampleIndices } from '../video/pipelines.ts';
 import type { WorkerInit, WorkerReply, WorkerTask, PrepareResult, InferResult } from './messages.ts';
 
 const init = workerData as WorkerInit;
@@ -21,7 +22,8 @@ async function prepare(task: Extract<WorkerTask, { kind: 'prepare' }>, pipeline:
   const t0 = performance.now();
   const raw = Buffer.from(task.raw.buffer, task.raw.byteOffset, task.raw.byteLength);
   const fields = task.format === 'json' ? readJsonRequest(raw) : readProtoRequest(raw);
-  const req = decodeRequest(fields, performance.now() - t0);
+  // Raw frames: only the frames the Sampler picks are base64-decoded.
+  const req = decodeRequest(fields, performance.now() - t0, { framesWanted: (T) => sampleIndices(resolvePipeline(pipeline), T) });
   const pre = await preprocessInput(pipeline, req.input, signal);
   const result: PrepareResult = {
     meta: req.meta,
