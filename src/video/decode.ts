@@ -5,6 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inputError } from '../errors.ts';
+import { containerFrameCount } from './container.ts';
 import { cleanLogLine, runFfmpeg, spawnFfmpeg, StderrLog, stderrTail, waitForExit } from './ffmpeg.ts';
 import { appliedRotation, DEFAULT_ORIENTATION, rotateRgb, type Orientation } from './rotate.ts';
 
@@ -168,6 +169,26 @@ async function probeFile(path: string, what: string, opts: DecodeOptions): Promi
   return report;
 }
 
+/** What decoding needs before it starts: cv2's frame count (the read cap) and the video stream's packet count. */
+interface Counts {
+  frames: number;
+  packets: number;
+  /** Known from the probe; undefined when the count came from the container header (the decode run reports it). */
+  rotation: number | undefined;
+}
+
+/**
+ * The counts from the AVI/MP4/MOV header when it settles them (one ffmpeg run per request), else from an ffmpeg probe.
+ * Both give the same numbers (test/video-container.test.ts).
+ */
+async function frameCounts(input: VideoInput, path: string, what: string, opts: DecodeOptions): Promise<Counts> {
+  const header = await containerFrameCount(input);
+  opts.signal?.throwIfAborted();
+  if (header) return { frames: header.frames, packets: header.frames, rotation: undefined };
+  const { frames, packets, rotation } = await probeFile(path, what, opts);
+  return { frames, packets, rotation };
+}
+
 /** Frame count (as cv2 reports it), size, fps, rotation and codec of the first video stream. */
 export async function probeVideo(input: VideoInput, opts: DecodeOptions = {}): Promise<VideoInfo> {
   return withInputFile(input, async (path) => {
@@ -194,7 +215,7 @@ async function runDecode(
   what: string,
   cap: number,
   select: readonly number[] | undefined,
-  rotation: number,
+  knownRotation: number | undefined,
   onFrame: (index: number, rgb: Uint8Array, width: number, height: number) => void,
   opts: DecodeOptions,
 ): Promise<DecodeResult> {
@@ -214,6 +235,8 @@ async function runDecode(
   const child = spawnFfmpeg(args, opts);
   const log = new StderrLog();
   const exited = waitForExit(child, log);
+  const orientation = opts.orientation ?? DEFAULT_ORIENTATION;
+  let rotation = knownRotation ?? 0;
 
   // Frames come as stored (-noautorotate) and are turned after the RGB conversion, as cv2 does.
   let width = 0;
@@ -256,10 +279,20 @@ async function runDecode(
   };
 
   child.stderr.on('data', () => {
-    if (frame) return;
+    if (frame || failure) return;
     // The rgb24 output's frame size is reported before any frame is written.
     const m = /Output #\d+, rawvideo[\s\S]*?Stream #\d+:\d+[^\n]*?rgb24, (\d+)x(\d+)/.exec(log.start);
     if (!m) return;
+    if (knownRotation === undefined) {
+      // No probe ran: the rotation metadata comes from this run's own report of the input (printed before it).
+      try {
+        rotation = parseReport(log.start, what, orientation).rotation;
+      } catch (err) {
+        failure = err as Error;
+        child.kill('SIGKILL');
+        return;
+      }
+    }
     width = Number(m[1]);
     height = Number(m[2]);
     frame = new Uint8Array(width * height * 3);
@@ -298,14 +331,14 @@ async function runDecode(
 export async function decodeAllFrames(input: VideoInput, opts: DecodeOptions = {}): Promise<Frames> {
   const what = describe(input);
   return withInputFile(input, async (path) => {
-    const info = await probeFile(path, what, opts);
+    const info = await frameCounts(input, path, what, opts);
     // cv2 attempts exactly CAP_PROP_FRAME_COUNT reads; frames past that are never returned.
     const cap = info.frames;
-    let frameBytes = info.width * info.height * 3;
-    let data = new Uint8Array(Math.min(cap, info.packets) * frameBytes);
+    let frameBytes = 0;
+    let data = new Uint8Array(0);
     const res = await runDecode(path, what, cap, undefined, info.rotation, (i, rgb) => {
-      if (i === 0 && rgb.length !== frameBytes) {
-        // The decoder's frame size is authoritative (the probe's is from the container header).
+      if (i === 0) {
+        // Sized by the decoder's frame size.
         frameBytes = rgb.length;
         data = new Uint8Array(Math.min(cap, info.packets) * frameBytes);
       }
@@ -335,7 +368,7 @@ export async function decodeSampledFrames(
 ): Promise<Frames> {
   const what = describe(input);
   return withInputFile(input, async (path) => {
-    const info = await probeFile(path, what, opts);
+    const info = await frameCounts(input, path, what, opts);
     const cap = info.frames;
     // First guess of the readable frame count; confirmed (or corrected) by the decoder's own count.
     let count = Math.min(cap, info.packets);

@@ -1,0 +1,141 @@
+// The frame count read from AVI / MP4 / MOV headers (container.ts) against ffmpeg's probe, on generated videos and
+// example.avi: wherever the header answers, it must equal the probe; for the common layouts it must answer.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { containerFrameCount } from '../src/video/container.ts';
+import { decodeAllFrames, decodeSampledFrames, probeVideo } from '../src/video/decode.ts';
+import { ffmpegPath } from '../src/video/ffmpeg.ts';
+import { PIPELINES, sampleIndices } from '../src/video/pipelines.ts';
+
+const run = promisify(execFile);
+const EXAMPLE = fileURLToPath(new URL('../../shared/data/example.avi', import.meta.url));
+let dir = '';
+const path = (name: string): string => join(dir, name);
+const ffmpeg = async (...args: string[]): Promise<void> => {
+  await run(ffmpegPath(), ['-v', 'error', '-y', ...args]);
+};
+// Durations inside the filter sources: a trailing -t would apply to the next input, not to this one.
+const testsrc = (size: string, rate: string, secs: number): string[] => ['-f', 'lavfi', '-i', `testsrc=size=${size}:rate=${rate}:duration=${secs}`];
+const sine = (secs: number): string[] => ['-f', 'lavfi', '-i', `sine=duration=${secs}`];
+
+/** Files whose header must give the count (the layouts encoders write). */
+const ANSWERED = [
+  'h264.mp4',
+  'h264_faststart.mp4',
+  'h264_audio.mp4',
+  'rotated.mp4',
+  'one_frame.mp4',
+  'ntsc_mjpeg.mov',
+  'mpeg4.avi',
+  'mpeg4_audio.avi',
+  'mjpeg_damaged.avi',
+  'h264_large_chunks.mov',
+];
+/** Files the header may or may not settle (then the probe decides); where it answers it must agree. */
+const OTHERS = ['vp8.webm', 'ffv1.mkv', 'trimmed.mp4', 'fragmented.mp4', 'audio_only.m4a', 'cut.avi', 'cut.mp4', 'mpeg.ts'];
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vidserve-container-test-'));
+  const x264 = ['-c:v', 'libx264', '-pix_fmt', 'yuv420p'];
+  await Promise.all([
+    ffmpeg(...testsrc('96x64', '30', 2), ...x264, path('h264.mp4')),
+    ffmpeg(...testsrc('96x64', '25', 1.6), ...sine(3), ...x264, '-c:a', 'aac', '-movflags', '+faststart', path('h264_audio.mp4')),
+    ffmpeg(...testsrc('64x48', '30', 1), '-frames:v', '1', ...x264, path('one_frame.mp4')),
+    ffmpeg(...testsrc('96x64', '30000/1001', 1.5), '-c:v', 'mjpeg', '-q:v', '6', path('ntsc_mjpeg.mov')),
+    ffmpeg(...testsrc('64x48', '15', 20), '-c:v', 'mpeg4', '-q:v', '10', path('mpeg4.avi')),
+    ffmpeg(...testsrc('64x48', '24', 3), ...sine(2), '-c:v', 'mpeg4', '-c:a', 'pcm_s16le', path('mpeg4_audio.avi')),
+    ffmpeg(...testsrc('96x64', '25', 1.2), '-c:v', 'mjpeg', '-q:v', '5', path('mjpeg.avi')),
+    ffmpeg(...testsrc('96x64', '25', 1.2), '-c:v', 'libvpx', '-b:v', '200k', path('vp8.webm')),
+    ffmpeg(...testsrc('96x64', '24', 1), '-c:v', 'ffv1', path('ffv1.mkv')),
+    ffmpeg(...testsrc('96x64', '25', 2), ...x264, '-movflags', 'frag_keyframe+empty_moov', path('fragmented.mp4')),
+    ffmpeg(...testsrc('96x64', '25', 1), '-c:v', 'mpeg2video', '-f', 'mpegts', path('mpeg.ts')),
+    ffmpeg(...sine(1), path('audio_only.m4a')),
+  ]);
+  await Promise.all([
+    ffmpeg('-i', path('h264.mp4'), '-c', 'copy', '-movflags', '+faststart', path('h264_faststart.mp4')),
+    ffmpeg('-i', path('h264.mp4'), '-c', 'copy', '-metadata:s:v:0', 'rotate=90', path('rotated.mp4')),
+    // Starting mid-GOP with stream copy writes an edit list that skips the decoded-only frames.
+    ffmpeg('-ss', '0.5', '-i', path('h264.mp4'), '-c', 'copy', path('trimmed.mp4')),
+    // Interleaving chunks of many samples (stsc runs of several samples per chunk).
+    ffmpeg('-i', path('h264.mp4'), '-c', 'copy', '-f', 'mov', '-movflags', '+faststart', path('h264_large_chunks.mov')),
+  ]);
+  // Damaged MJPEG in AVI: 30 packets, two of which do not decode (the count is still 30).
+  const avi = await readFile(path('mjpeg.avi'));
+  const soi: number[] = [];
+  for (let i = 0; i + 1 < avi.length; i++) if (avi[i] === 0xff && avi[i + 1] === 0xd8) soi.push(i);
+  for (const k of [10, 11]) avi.fill(0, soi[k]!, soi[k]! + 300);
+  await writeFile(path('mjpeg_damaged.avi'), avi);
+  const mpeg4 = await readFile(path('mpeg4.avi'));
+  await writeFile(path('cut.avi'), mpeg4.subarray(0, Math.floor(mpeg4.length * 0.7)));
+  const mp4 = await readFile(path('h264_faststart.mp4'));
+  await writeFile(path('cut.mp4'), mp4.subarray(0, Math.floor(mp4.length * 0.7)));
+});
+
+after(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+async function probeFrames(file: string): Promise<number | undefined> {
+  try {
+    return (await probeVideo(file)).frames;
+  } catch {
+    return undefined;
+  }
+}
+
+test('header frame counts equal the ffmpeg probe (AVI, MP4, MOV), from files and from bytes', async () => {
+  const files = [...ANSWERED.map(path), ...(existsSync(EXAMPLE) ? [EXAMPLE] : [])];
+  for (const file of files) {
+    const fromFile = await containerFrameCount(file);
+    const fromBytes = await containerFrameCount(new Uint8Array(await readFile(file)));
+    const probed = await probeFrames(file);
+    assert.ok(fromFile, `${file}: header count expected`);
+    assert.equal(fromFile.frames, probed, `${file}: header ${fromFile.frames}, probe ${probed}`);
+    assert.deepEqual(fromBytes, fromFile, `${file}: bytes and file agree`);
+  }
+  if (existsSync(EXAMPLE)) assert.deepEqual(await containerFrameCount(EXAMPLE), { format: 'avi', frames: 131 });
+});
+
+test('other containers and unusual layouts: no answer, or the probe\'s answer', async () => {
+  for (const name of OTHERS) {
+    const got = await containerFrameCount(path(name));
+    if (got === undefined) continue;
+    assert.equal(got.frames, await probeFrames(path(name)), `${name}: header ${got.frames}`);
+  }
+  for (const name of ['vp8.webm', 'ffv1.mkv', 'fragmented.mp4', 'audio_only.m4a', 'cut.avi', 'cut.mp4', 'mpeg.ts'])
+    assert.equal(await containerFrameCount(path(name)), undefined, name);
+  assert.equal(await containerFrameCount(new TextEncoder().encode('RIFF....AVI junk')), undefined);
+  assert.equal(await containerFrameCount(new Uint8Array(0)), undefined);
+  assert.equal(await containerFrameCount(path('missing.avi')), undefined);
+});
+
+test('garbage after valid headers never throws: every truncation of a header answers undefined or the full count', async () => {
+  for (const name of ['h264_faststart.mp4', 'mpeg4_audio.avi']) {
+    const bytes = new Uint8Array(await readFile(path(name)));
+    const full = (await containerFrameCount(bytes))!.frames;
+    for (let cut = 0; cut < Math.min(bytes.length, 6000); cut += 97) {
+      const got = await containerFrameCount(bytes.subarray(0, cut));
+      assert.ok(got === undefined || got.frames === full, `${name} cut at ${cut}`);
+    }
+  }
+});
+
+test('one ffmpeg run: sampled decoding from the header count equals indexing all decoded frames', async () => {
+  for (const name of ['h264_audio.mp4', 'rotated.mp4', 'mpeg4_audio.avi', 'mjpeg_damaged.avi', 'trimmed.mp4']) {
+    const all = await decodeAllFrames(path(name));
+    const idx = sampleIndices(PIPELINES.PPTSM!, all.T);
+    const s = await decodeSampledFrames(new Uint8Array(await readFile(path(name))), (n) => sampleIndices(PIPELINES.PPTSM!, n));
+    assert.deepEqual([s.T, s.H, s.W], [idx.length, all.H, all.W], name);
+    const size = all.H * all.W * 3;
+    idx.forEach((i, t) =>
+      assert.ok(Buffer.from(s.data.subarray(t * size, (t + 1) * size)).equals(Buffer.from(all.data.subarray(i * size, (i + 1) * size))), `${name} t=${t}`),
+    );
+  }
+});
