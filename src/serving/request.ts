@@ -1,12 +1,11 @@
 // From wire bytes to the op's input: the Request message (JSON over HTTP, protobuf over gRPC) is read, its
 // key/value pairs (or tensors) are checked, and the video payload is base64-decoded. Every problem the client can
 // fix is an INPUT_PARAMS_ERROR (5000) whose message says what is wrong.
-import protobuf from 'protobufjs';
 import { inputError } from '../errors.ts';
 import { ElemType, PROFILE_KEY, type PipelineTensor } from '../protocol/types.ts';
 import { parseFramesShape, ShapeSyntaxError } from '../protocol/shape.ts';
-import { PROTO_PATH } from '../protocol/proto.ts';
 import { ByteSpan, JsonBodyError, parseJsonBytes, type JsonValue } from './jsonbody.ts';
+import { ProtoBodyError, readRequestMessage, type ProtoRequestFields } from './protobody.ts';
 
 export type WireString = string | ByteSpan;
 
@@ -117,33 +116,24 @@ function jsonTensor(t: JsonValue, i: number): PipelineTensor {
   return out;
 }
 
-let requestType: protobuf.Type | undefined;
-function pipelineRequestType(): protobuf.Type {
-  if (!requestType) {
-    const root = new protobuf.Root();
-    root.loadSync(PROTO_PATH, { keepCase: true });
-    requestType = root.lookupType('baidu.paddle_serving.pipeline_serving.Request');
-  }
-  return requestType;
-}
-
-/** Reads a protobuf Request (gRPC message bytes). */
+/** Reads a protobuf Request (gRPC message bytes); long `value` entries stay byte spans of `bytes`. */
 export function readProtoRequest(bytes: Uint8Array): RequestFields {
-  let msg: Record<string, unknown>;
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let msg: ProtoRequestFields;
   try {
-    const t = pipelineRequestType();
-    msg = t.toObject(t.decode(bytes), { longs: String, defaults: true, arrays: true }) as Record<string, unknown>;
+    msg = readRequestMessage(buf);
   } catch (e) {
-    throw inputError(`request is not a valid pipeline_serving.Request message: ${(e as Error).message}`);
+    if (e instanceof ProtoBodyError) throw inputError(`request is not a valid pipeline_serving.Request message: ${e.message}`);
+    throw e;
   }
   return {
-    keys: msg.key as string[],
-    values: msg.value as string[],
-    tensors: msg.tensors as PipelineTensor[],
-    logid: String(msg.logid ?? '0'),
-    clientip: String(msg.clientip ?? ''),
-    name: String(msg.name ?? ''),
-    method: String(msg.method ?? ''),
+    keys: msg.key,
+    values: msg.value,
+    tensors: msg.tensors,
+    logid: msg.logid,
+    clientip: msg.clientip,
+    name: msg.name,
+    method: msg.method,
   };
 }
 
