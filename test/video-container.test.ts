@@ -1,5 +1,6 @@
 // The frame count read from AVI / MP4 / MOV headers (container.ts) against ffmpeg's probe, on generated videos and
 // example.avi: wherever the header answers, it must equal the probe; for the common layouts it must answer.
+// Also: ffmpeg started through the spawner helper (spawner.ts) behaves as when started directly.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -11,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { containerFrameCount } from '../src/video/container.ts';
 import { decodeAllFrames, decodeSampledFrames, probeVideo } from '../src/video/decode.ts';
-import { ffmpegPath } from '../src/video/ffmpeg.ts';
+import { ffmpegPath, spawnFfmpeg, useSpawnerProcess, waitForExit } from '../src/video/ffmpeg.ts';
+import { RemoteProcess } from '../src/video/spawner.ts';
 import { PIPELINES, sampleIndices } from '../src/video/pipelines.ts';
 
 const run = promisify(execFile);
@@ -137,5 +139,48 @@ test('one ffmpeg run: sampled decoding from the header count equals indexing all
     idx.forEach((i, t) =>
       assert.ok(Buffer.from(s.data.subarray(t * size, (t + 1) * size)).equals(Buffer.from(all.data.subarray(i * size, (i + 1) * size))), `${name} t=${t}`),
     );
+  }
+});
+
+test('ffmpeg started by the spawner helper: same frames, same errors, abort kills it', async () => {
+  const bytes = new Uint8Array(await readFile(path('h264_audio.mp4')));
+  const pick = (n: number): number[] => sampleIndices(PIPELINES.PPTSM!, n);
+  const direct = await decodeSampledFrames(bytes, pick);
+  const errors = async (): Promise<string[]> => {
+    const out: string[] = [];
+    for (const p of [
+      () => decodeSampledFrames(new TextEncoder().encode('not a video at all'), pick),
+      () => decodeSampledFrames(path('missing.mp4'), pick),
+      () => decodeSampledFrames(bytes.subarray(0, Math.floor(bytes.length * 0.6)), pick),
+      () => decodeAllFrames(path('audio_only.m4a')),
+    ])
+      out.push(await p().then(() => 'resolved', (e: Error) => e.message.replace(/vidserve-\w+\/input/, 'TMP/input')));
+    return out;
+  };
+  const directErrors = await errors();
+  useSpawnerProcess(true);
+  try {
+    const child = spawnFfmpeg(['-version']);
+    assert.ok(child instanceof RemoteProcess, 'spawned through the helper');
+    child.stdout.resume();
+    const run = await waitForExit(child);
+    assert.equal(run.code, 0);
+    const viaHelper = await decodeSampledFrames(bytes, pick);
+    assert.deepEqual([viaHelper.T, viaHelper.H, viaHelper.W], [direct.T, direct.H, direct.W]);
+    assert.ok(Buffer.from(viaHelper.data).equals(Buffer.from(direct.data)));
+    assert.deepEqual(await errors(), directErrors);
+    // Concurrent runs keep their streams apart.
+    const many = await Promise.all([1, 2, 3].map(() => decodeAllFrames(path('mpeg4_audio.avi'))));
+    const ref = await decodeAllFrames(path('mpeg4.avi'));
+    assert.ok(ref.T > 0 && many.every((m) => Buffer.from(m.data).equals(Buffer.from(many[0]!.data))));
+    const ac = new AbortController();
+    const long = decodeAllFrames(path('mpeg4.avi'), { signal: ac.signal });
+    setTimeout(() => ac.abort(), 30);
+    await assert.rejects(long, { name: 'AbortError' });
+    await assert.rejects(decodeAllFrames(path('mpeg4.avi'), { signal: AbortSignal.abort() }), { name: 'AbortError' });
+    // The helper still serves after an abort.
+    assert.ok(Buffer.from((await decodeSampledFrames(bytes, pick)).data).equals(Buffer.from(direct.data)));
+  } finally {
+    useSpawnerProcess(false);
   }
 });

@@ -7,6 +7,7 @@ import { ServingError, ErrorCode } from '../errors.ts';
 import { readJsonRequest, readProtoRequest, decodeRequest } from './request.ts';
 import { preprocessInput, resolvePipeline, type PipelineRef } from './preprocess.ts';
 import { sampleIndices } from '../video/pipelines.ts';
+import { useSpawnerProcess } from '../video/ffmpeg.ts';
 import type { WorkerInit, WorkerReply, WorkerTask, PrepareResult, InferResult } from './messages.ts';
 
 const init = workerData as WorkerInit;
@@ -37,6 +38,8 @@ async function prepare(task: Extract<WorkerTask, { kind: 'prepare' }>, pipeline:
 async function main(): Promise<void> {
   if (init.role === 'prepare') {
     const pipeline = init.pipeline;
+    // This process holds the model sessions (~1 GB): start ffmpeg from a small helper instead (see spawner.ts).
+    useSpawnerProcess();
     port.postMessage({ ready: true });
     const running = new Map<number, AbortController>();
     port.on('message', (task: WorkerTask) => {

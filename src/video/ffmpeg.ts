@@ -2,7 +2,9 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import type { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
+import { spawnViaHelper } from './spawner.ts';
 
 let cachedPath: string | undefined;
 
@@ -26,17 +28,35 @@ export function ffmpegPath(): string {
   return (cachedPath = 'ffmpeg');
 }
 
-export type FfmpegProcess = ChildProcessByStdio<Writable | null, Readable, Readable>;
+/** A running ffmpeg: a child process of ours, or one started by the spawner helper (spawner.ts). */
+export interface FfmpegProcess extends EventEmitter {
+  readonly stdin: Writable | null;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  kill(signal?: NodeJS.Signals): boolean;
+}
+
+let viaHelper = false;
+
+/**
+ * Start ffmpeg through a small helper process from now on (in this thread): for processes holding a large heap (a
+ * server with model sessions), where every fork() costs tens of ms. VIDSERVE_FFMPEG_DIRECT=1 turns it off.
+ */
+export function useSpawnerProcess(on = true): void {
+  viaHelper = on && process.env.VIDSERVE_FFMPEG_DIRECT !== '1';
+}
 
 /** Starts ffmpeg with stdout and stderr piped (stdin piped only when asked). The final statistics line is kept. */
 export function spawnFfmpeg(args: readonly string[], opts: { stdin?: boolean; signal?: AbortSignal } = {}): FfmpegProcess {
   const bin = ffmpegPath();
-  const child = spawn(bin, ['-hide_banner', '-nostdin', '-nostats', ...args], {
+  const full = ['-hide_banner', '-nostdin', '-nostats', ...args];
+  if (viaHelper && !opts.stdin) return spawnViaHelper(bin, full, opts.signal);
+  const child = spawn(bin, full, {
     stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     // Aborting kills ffmpeg; waitForExit then rejects with the AbortError.
     signal: opts.signal,
     killSignal: 'SIGKILL',
-  }) as FfmpegProcess;
+  }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
   return child;
 }
 
