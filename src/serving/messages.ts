@@ -12,7 +12,11 @@ export interface SessionInit {
 
 export type WorkerInit =
   | { role: 'prepare'; pipeline: PipelineRef }
-  | { role: 'infer'; onnx: Uint8Array; session: SessionInit; feedName: string; fetchName: string };
+  /**
+   * `model` is the .onnx file path when the model is on disk (each worker reads it; no copy of the ~100 MB bytes
+   * in the main thread or in workerData), or the bytes of a model translated in memory at startup.
+   */
+  | { role: 'infer'; model: string | Uint8Array; session: SessionInit; feedName: string; fetchName: string };
 
 export type WorkerTask =
   | { kind: 'prepare'; id: number; raw: Uint8Array; format: 'json' | 'proto' }

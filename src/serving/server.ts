@@ -1,6 +1,7 @@
 // Server lifecycle: config → model → workers → warm-up → listeners; and the reverse on shutdown.
 // Startup fails fast with one clear message (missing/corrupt model, untranslatable op, port taken, bad config).
 import { existsSync, readFileSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -72,6 +73,22 @@ async function loadModel(dir: string): Promise<ServingModelLike> {
   } catch (e) {
     throw new StartupError(`cannot load the serving model in ${dir}: ${(e as Error).message}`);
   }
+}
+
+/**
+ * The .onnx file loadServingModel read the model from (a given .onnx path, the serving dir's model.onnx, or the
+ * dir's only .onnx), checked by size against the bytes it read; undefined for a Paddle model translated in memory.
+ */
+export async function onnxFileOf(modelConfig: string, model: ServingModelLike): Promise<string | undefined> {
+  if (model.source !== 'onnx') return undefined;
+  const candidates = modelConfig.endsWith('.onnx')
+    ? [modelConfig]
+    : [path.join(model.dir, 'model.onnx'), ...(await readdir(model.dir)).filter((n) => n.endsWith('.onnx')).map((n) => path.join(model.dir, n))];
+  for (const file of candidates) {
+    const st = await stat(file).catch(() => null);
+    if (st?.isFile() && st.size === model.onnx.byteLength) return path.resolve(file);
+  }
+  return undefined;
 }
 
 function loadLabels(candidates: Array<string | undefined>, log: Logger, say: (l: string) => void): LabelMap {
@@ -183,8 +200,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       intraOpThreads: lsc.threadNum ?? Math.max(1, Math.floor(cores / op.concurrency)),
     };
     const prepStart = WorkerGroup.start('prepare', op.preprocessWorkers, { role: 'prepare', pipeline: opts.pipeline });
-    const inferStart = WorkerGroup.start('infer', op.concurrency, { role: 'infer', onnx: model.onnx, session, feedName: feed.name, fetchName: fetch.name });
-    // From here on only the infer group holds the ONNX bytes (to restart a crashed worker); nothing else keeps them.
+    // Infer workers load the .onnx file themselves (also when a crashed one restarts): no copy of the model bytes
+    // per worker, none kept on this thread. Only a model translated in memory at startup is passed as bytes.
+    const onnxFile = await onnxFileOf(lsc.modelConfig, model);
+    const inferStart = WorkerGroup.start('infer', op.concurrency, { role: 'infer', model: onnxFile ?? model.onnx, session, feedName: feed.name, fetchName: fetch.name });
     const modelInfo = { dir: model.dir, source: model.source };
     model = null;
     const [p, i] = await Promise.allSettled([prepStart, inferStart]);

@@ -64,13 +64,13 @@ async function main(): Promise<void> {
   let session: Awaited<ReturnType<typeof createSession>>;
   const warnings: string[] = [];
   try {
-    session = await createSession(init.onnx, { ...init.session, onWarning: (m: string) => warnings.push(m) });
+    session = await createSession(init.model, { ...init.session, onWarning: (m: string) => warnings.push(m) });
   } catch (e) {
     port.postMessage({ ready: false, error: (e as Error).message });
     return;
   }
-  // The session owns the model now; let the (large) bytes we were given be collected.
-  (init as { onnx?: Uint8Array }).onnx = undefined;
+  // The session owns the model now; let bytes we were given (a model translated in memory) be collected.
+  if (typeof init.model !== 'string') (init as { model?: Uint8Array }).model = undefined;
   port.postMessage({ ready: true, provider: session.provider, inputNames: session.inputNames, outputNames: session.outputNames, warnings });
   port.on('message', (task: WorkerTask) => {
     if (task.kind === 'close') {
