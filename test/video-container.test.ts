@@ -1,6 +1,7 @@
 // The frame count read from AVI / MP4 / MOV headers (container.ts) against ffmpeg's probe, on generated videos and
 // example.avi: wherever the header answers, it must equal the probe; for the common layouts it must answer.
-// Also: ffmpeg started through the spawner helper (spawner.ts) behaves as when started directly.
+// Also: ffmpeg started through the spawner helper (spawner.ts) behaves as when started directly, and PP-TSM frames
+// transformed while decoding equal the batch pipeline.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -14,7 +15,7 @@ import { containerFrameCount } from '../src/video/container.ts';
 import { decodeAllFrames, decodeSampledFrames, probeVideo } from '../src/video/decode.ts';
 import { ffmpegPath, spawnFfmpeg, useSpawnerProcess, waitForExit } from '../src/video/ffmpeg.ts';
 import { RemoteProcess } from '../src/video/spawner.ts';
-import { PIPELINES, sampleIndices } from '../src/video/pipelines.ts';
+import { PIPELINES, preprocessFrames, preprocessVideo, sampleIndices } from '../src/video/pipelines.ts';
 
 const run = promisify(execFile);
 const EXAMPLE = fileURLToPath(new URL('../../shared/data/example.avi', import.meta.url));
@@ -182,5 +183,21 @@ test('ffmpeg started by the spawner helper: same frames, same errors, abort kill
     assert.ok(Buffer.from((await decodeSampledFrames(bytes, pick)).data).equals(Buffer.from(direct.data)));
   } finally {
     useSpawnerProcess(false);
+  }
+});
+
+test('PP-TSM frames transformed as they arrive equal the batch pipeline bit for bit (float32 and uint8)', async () => {
+  const files = ['h264_audio.mp4', 'rotated.mp4', 'mjpeg_damaged.avi', 'one_frame.mp4', 'vp8.webm', ...(existsSync(EXAMPLE) ? [EXAMPLE] : [])];
+  for (const f of files) {
+    const file = f.startsWith('/') ? f : path(f);
+    const all = await decodeAllFrames(file);
+    let timings: { decodeMs: number; preprocessMs: number } | undefined;
+    const streamed = await preprocessVideo(PIPELINES.PPTSM!, new Uint8Array(await readFile(file)), { onTimings: (t) => (timings = t) });
+    const batch = preprocessFrames(PIPELINES.PPTSM!, all);
+    assert.deepEqual(streamed.dims, batch.dims, f);
+    assert.ok(Buffer.from(streamed.data.buffer).equals(Buffer.from(batch.data.buffer)), `${f}: float32 tensor`);
+    assert.ok(timings && timings.decodeMs > 0 && timings.preprocessMs > 0);
+    const u8 = await preprocessVideo(PIPELINES.PPTSM!, file, { stage: 'uint8' });
+    assert.ok(Buffer.from(u8.data).equals(Buffer.from(preprocessFrames(PIPELINES.PPTSM!, all, { stage: 'uint8' }).data)), `${f}: uint8`);
   }
 });

@@ -366,32 +366,53 @@ export async function decodeSampledFrames(
   pick: (frameCount: number) => number[],
   opts: DecodeOptions = {},
 ): Promise<Frames> {
+  const kept = new Map<number, Uint8Array>();
+  let W = 0;
+  let H = 0;
+  const indices = await forEachSampledFrame(input, pick, (i, rgb, w, h) => {
+    kept.set(i, rgb.slice());
+    W = w;
+    H = h;
+  }, opts);
+  return assemble(indices, kept, W, H);
+}
+
+/**
+ * The streaming form of decodeSampledFrames: `onFrame` gets each selected frame (by frame number, ascending) as soon
+ * as ffmpeg delivers it, so work on it overlaps the decoding of later frames; the buffer is reused, copy what you
+ * keep. Resolves with the final pick (frame numbers in pick order). If the decoder's frame count disagrees with the
+ * container's, frames are picked again: `onFrame` may then see frames that the final pick does not use, and a frame
+ * number may be delivered again (same pixels).
+ */
+export async function forEachSampledFrame(
+  input: VideoInput,
+  pick: (frameCount: number) => number[],
+  onFrame: (index: number, rgb: Uint8Array, width: number, height: number) => void,
+  opts: DecodeOptions = {},
+): Promise<number[]> {
   const what = describe(input);
   return withInputFile(input, async (path) => {
     const info = await frameCounts(input, path, what, opts);
     const cap = info.frames;
     // First guess of the readable frame count; confirmed (or corrected) by the decoder's own count.
     let count = Math.min(cap, info.packets);
+    const seen = new Set<number>();
     for (let attempt = 0; attempt < 2; attempt++) {
       const indices = pickChecked(pick, count, what);
       const wanted = [...new Set(indices)].sort((a, b) => a - b);
-      const kept = new Map<number, Uint8Array>();
-      let W = 0;
-      let H = 0;
       const res = await runDecode(path, what, cap, wanted, info.rotation, (i, rgb, w, h) => {
-        kept.set(i, rgb.slice());
-        W = w;
-        H = h;
+        seen.add(i);
+        onFrame(i, rgb, w, h);
       }, opts);
       if (res.decoded === 0) throw inputError(`${what} has no decodable video frames`);
       if (res.decoded !== count) {
         // The decoder disagreed with the container's count: pick again for the true count.
         count = res.decoded;
         const again = pickChecked(pick, count, what);
-        if (!again.every((i) => kept.has(i))) continue;
-        return assemble(again, kept, W, H);
+        if (!again.every((i) => seen.has(i))) continue;
+        return again;
       }
-      return assemble(indices, kept, W, H);
+      return indices;
     }
     throw new Error(`${what}: decoded frame count is unstable across runs`);
   });

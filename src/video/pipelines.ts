@@ -3,7 +3,7 @@
 // deploy/python_serving/recognition_web_service.py. Adding a model means adding a spec, not code.
 import { inputError } from '../errors.ts';
 import type { FloatTensor, Tensor } from '../tensor.ts';
-import { decodeSampledFrames, type DecodeOptions, type Frames, type VideoInput } from './decode.ts';
+import { forEachSampledFrame, type DecodeOptions, type Frames, type VideoInput } from './decode.ts';
 import { samplerIndices, type SamplerArgs } from './sampler.ts';
 import {
   image2Array,
@@ -192,8 +192,26 @@ export function preprocessFrames(spec: PipelineSpec, frames: Frames, opts: Prepr
 }
 
 /**
+ * Whether the operators after the Sampler treat every frame on its own and stack frame-major ([T, ...]), so a frame
+ * can be transformed as soon as it is decoded: Scale, CenterCrop, Image2Array ('tchw' or untransposed),
+ * Normalization broadcast along at most the last three axes. (TenCrop and 'cthw' mix frames: batch path.)
+ */
+function framewise(spec: PipelineSpec): boolean {
+  const ops = spec.ops.slice(1);
+  const names = ops.map((o) => o.op).join(',');
+  if (names !== 'Scale,CenterCrop,Image2Array,Normalization' && names !== 'Scale,CenterCrop,Image2Array') return false;
+  for (const o of ops) {
+    if (o.op === 'Image2Array' && (o.args?.data_format ?? 'tchw') !== 'tchw') return false;
+    if (o.op === 'Normalization' && (o.args.tensor_shape?.length ?? 3) > 3) return false;
+  }
+  return true;
+}
+
+/**
  * Server-side preprocessing of a compressed video: decodes once, keeping only the frames the Sampler picks.
- * Equals decodeAllFrames + preprocessFrames.
+ * Equals decodeAllFrames + preprocessFrames. For frame-wise pipelines (PP-TSM) each picked frame is transformed as
+ * it arrives, while ffmpeg decodes the next ones; `onTimings` then reports the transforms' own time as preprocessMs
+ * and the rest of the wall time as decodeMs.
  */
 export async function preprocessVideo(
   spec: PipelineSpec,
@@ -216,13 +234,40 @@ export async function preprocessVideo(
   opts: DecodeOptions & PreprocessOptions = {},
 ): Promise<Tensor<Float32Array | Uint8Array>> {
   const sampler = pipelineSampler(spec);
+  const pick = (n: number): number[] => samplerIndices(sampler, n);
+  const decodeOpts = { signal: opts.signal, orientation: opts.orientation };
   const t0 = performance.now();
-  const sampled = await decodeSampledFrames(input, (n) => samplerIndices(sampler, n), {
-    signal: opts.signal,
-    orientation: opts.orientation,
-  });
+  if (framewise(spec)) {
+    const done = new Map<number, Tensor<Float32Array | Uint8Array>>();
+    let transformMs = 0;
+    const indices = await forEachSampledFrame(input, pick, (i, rgb, width, height) => {
+      if (done.has(i)) return;
+      const s = performance.now();
+      done.set(i, runAfterSampler(spec, [{ data: rgb, width, height }], opts));
+      transformMs += performance.now() - s;
+    }, decodeOpts);
+    const t1 = performance.now();
+    if (indices.length === 0) throw new Error(`pipeline ${spec.name}: Sampler picked no frames`);
+    const first = done.get(indices[0]!)!;
+    const per = first.data.length;
+    const data = first.data instanceof Float32Array ? new Float32Array(indices.length * per) : new Uint8Array(indices.length * per);
+    indices.forEach((i, t) => data.set(done.get(i)!.data, t * per));
+    const out = { data, dims: [indices.length, ...first.dims.slice(1)] };
+    const stackMs = performance.now() - t1;
+    opts.onTimings?.({ decodeMs: t1 - t0 - transformMs, preprocessMs: transformMs + stackMs });
+    return out;
+  }
+  const kept = new Map<number, Uint8Array>();
+  let W = 0;
+  let H = 0;
+  const indices = await forEachSampledFrame(input, pick, (i, rgb, w, h) => {
+    kept.set(i, rgb.slice());
+    W = w;
+    H = h;
+  }, decodeOpts);
   const t1 = performance.now();
-  const out = runAfterSampler(spec, frameViews(sampled, [...Array(sampled.T).keys()]), opts);
+  const imgs = indices.map((i) => ({ data: kept.get(i)!, width: W, height: H }));
+  const out = runAfterSampler(spec, imgs, opts);
   opts.onTimings?.({ decodeMs: t1 - t0, preprocessMs: performance.now() - t1 });
   return out;
 }
