@@ -2,13 +2,15 @@
 export {
   decodeAllFrames,
   decodeSampledFrames,
+  forEachSampledFrame,
   probeVideo,
   type DecodeOptions,
   type Frames,
   type VideoInfo,
   type VideoInput,
 } from './decode.ts';
-export { ffmpegPath } from './ffmpeg.ts';
+export { containerFrameCount, type ContainerCount } from './container.ts';
+export { ffmpegPath, useSpawnerProcess } from './ffmpeg.ts';
 export { readNpy, writeNpy, type NpyArray } from './npy.ts';
 export {
   getPipeline,
