@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { containerFrameCount } from '../src/video/container.ts';
-import { decodeAllFrames, decodeSampledFrames, probeVideo } from '../src/video/decode.ts';
+import { decodeAllFrames, decodeSampledFrames, forEachSampledFrame, probeVideo } from '../src/video/decode.ts';
 import { ffmpegPath, spawnFfmpeg, useSpawnerProcess, waitForExit } from '../src/video/ffmpeg.ts';
 import { RemoteProcess } from '../src/video/spawner.ts';
 import { PIPELINES, preprocessFrames, preprocessVideo, sampleIndices } from '../src/video/pipelines.ts';
@@ -103,7 +103,9 @@ test('header frame counts equal the ffmpeg probe (AVI, MP4, MOV), from files and
     assert.equal(fromFile.frames, probed, `${file}: header ${fromFile.frames}, probe ${probed}`);
     assert.deepEqual(fromBytes, fromFile, `${file}: bytes and file agree`);
   }
-  if (existsSync(EXAMPLE)) assert.deepEqual(await containerFrameCount(EXAMPLE), { format: 'avi', frames: 131 });
+  if (existsSync(EXAMPLE)) assert.deepEqual(await containerFrameCount(EXAMPLE), { format: 'avi', frames: 131, width: 320, height: 240 });
+  assert.deepEqual(await containerFrameCount(path('h264_faststart.mp4')), { format: 'mov', frames: 60, width: 96, height: 64 });
+  assert.deepEqual(await containerFrameCount(path('mpeg4.avi')), { format: 'avi', frames: 300, width: 64, height: 48 });
 });
 
 test('other containers and unusual layouts: no answer, or the probe\'s answer', async () => {
@@ -174,10 +176,15 @@ test('ffmpeg started by the spawner helper: same frames, same errors, abort kill
     const many = await Promise.all([1, 2, 3].map(() => decodeAllFrames(path('mpeg4_audio.avi'))));
     const ref = await decodeAllFrames(path('mpeg4.avi'));
     assert.ok(ref.T > 0 && many.every((m) => Buffer.from(m.data).equals(Buffer.from(many[0]!.data))));
+    // Aborted when the first sampled frame arrives: ffmpeg is still decoding the rest.
     const ac = new AbortController();
-    const long = decodeAllFrames(path('mpeg4.avi'), { signal: ac.signal });
-    setTimeout(() => ac.abort(), 30);
-    await assert.rejects(long, { name: 'AbortError' });
+    const frames: number[] = [];
+    const aborted = forEachSampledFrame(path('mpeg4.avi'), (n) => [0, n - 1], (i) => {
+      frames.push(i);
+      ac.abort();
+    }, { signal: ac.signal });
+    await assert.rejects(aborted, { name: 'AbortError' });
+    assert.deepEqual(frames, [0]);
     await assert.rejects(decodeAllFrames(path('mpeg4.avi'), { signal: AbortSignal.abort() }), { name: 'AbortError' });
     // The helper still serves after an abort.
     assert.ok(Buffer.from((await decodeSampledFrames(bytes, pick)).data).equals(Buffer.from(direct.data)));

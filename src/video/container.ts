@@ -25,6 +25,9 @@ export interface ContainerCount {
   format: 'avi' | 'mov';
   /** Packets of the first video stream (= cv2's CAP_PROP_FRAME_COUNT for these containers). */
   frames: number;
+  /** Coded frame size from the header (before rotation); 0 when the header does not say. */
+  width: number;
+  height: number;
 }
 
 /**
@@ -108,9 +111,15 @@ async function aviCount(src: Source): Promise<ContainerCount | undefined> {
   let stream = -1;
   let video = -1;
   let length = 0;
+  let width = 0;
+  let height = 0;
   for (let p = 0; p + 8 <= hdrl.length; ) {
     const id = fourcc(hdrl, p);
     const size = u32le(hdrl, p + 4);
+    if (id === 'avih' && size >= 40 && p + 48 <= hdrl.length) {
+      width = u32le(hdrl, p + 8 + 32);
+      height = u32le(hdrl, p + 8 + 36);
+    }
     if (id === 'LIST' && fourcc(hdrl, p + 8) === 'strl') {
       stream++;
       const end = Math.min(hdrl.length, p + 8 + size);
@@ -143,7 +152,7 @@ async function aviCount(src: Source): Promise<ContainerCount | undefined> {
       entries++;
     }
   }
-  return entries === length ? { format: 'avi', frames: length } : undefined;
+  return entries === length ? { format: 'avi', frames: length, width, height } : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------------------- MOV/MP4
@@ -213,7 +222,14 @@ async function movCount(src: Source): Promise<ContainerCount | undefined> {
     const hdlr = mdia && child(moov, mdia, 'hdlr');
     if (!mdia || !hdlr || fourcc(moov, hdlr.start + 8) !== 'vide') continue;
     // The first video track decides (ffmpeg's -map 0:V:0 is the first non-cover-art video stream).
-    return videoTrackCount(moov, trak, mdia, movieScale, src.size);
+    const count = videoTrackCount(moov, trak, mdia, movieScale, src.size);
+    const tkhd = child(moov, trak, 'tkhd');
+    // tkhd ends with width and height in 16.16 fixed point.
+    if (count && tkhd && tkhd.end - tkhd.start >= 84) {
+      count.width = u32be(moov, tkhd.end - 8) >>> 16;
+      count.height = u32be(moov, tkhd.end - 4) >>> 16;
+    }
+    return count;
   }
   return undefined;
 }
@@ -295,7 +311,7 @@ function videoTrackCount(b: Uint8Array, trak: Box, mdia: Box, movieScale: number
     // A segment of 0 means "to the end"; otherwise it must cover the media after mediaTime (one tick of rounding).
     if (segment !== 0 && (segment * mediaScale) / movieScale + mediaScale / movieScale + 1 < mediaDuration - mediaTime) return undefined;
   }
-  return { format: 'mov', frames: count };
+  return { format: 'mov', frames: count, width: 0, height: 0 };
 }
 
 /** Smallest decode time + composition offset over the samples (0 without ctts). */
