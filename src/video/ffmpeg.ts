@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
-import { spawnViaHelper } from './spawner.ts';
+import { spawnViaHelper, startHelper } from './spawner.ts';
 
 let cachedPath: string | undefined;
 
@@ -44,6 +44,7 @@ let viaHelper = false;
  */
 export function useSpawnerProcess(on = true): void {
   viaHelper = on && process.env.VIDSERVE_FFMPEG_DIRECT !== '1';
+  if (viaHelper) startHelper();
 }
 
 /** Starts ffmpeg with stdout and stderr piped (stdin piped only when asked). The final statistics line is kept. */

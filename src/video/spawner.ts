@@ -221,8 +221,13 @@ class Spawner {
 
 let spawner: Spawner | undefined;
 
+/** Starts this thread's helper now (else on first use), so that the first request does not wait for it. */
+export function startHelper(): void {
+  if (!spawner || spawner.dead) spawner = new Spawner();
+}
+
 /** Runs `bin args` through this thread's helper process (started on first use, restarted if it died). */
 export function spawnViaHelper(bin: string, args: readonly string[], signal?: AbortSignal): RemoteProcess {
-  if (!spawner || spawner.dead) spawner = new Spawner();
-  return spawner.spawn(bin, args, signal);
+  startHelper();
+  return spawner!.spawn(bin, args, signal);
 }
