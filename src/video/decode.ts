@@ -375,6 +375,16 @@ export async function decodeSampledFrames(
   pick: (frameCount: number) => number[],
   opts: DecodeOptions = {},
 ): Promise<Frames> {
+  const { indices, kept, W, H } = await collectSampledFrames(input, pick, opts);
+  return assemble(indices, kept, W, H);
+}
+
+/** The sampled frames by frame number (each an own copy: ffmpeg's buffers are reused), in pick order as `indices`. */
+export async function collectSampledFrames(
+  input: VideoInput,
+  pick: (frameCount: number) => number[],
+  opts: DecodeOptions = {},
+): Promise<{ indices: number[]; kept: Map<number, Uint8Array>; W: number; H: number }> {
   const kept = new Map<number, Uint8Array>();
   let W = 0;
   let H = 0;
@@ -383,7 +393,7 @@ export async function decodeSampledFrames(
     W = w;
     H = h;
   }, opts);
-  return assemble(indices, kept, W, H);
+  return { indices, kept, W, H };
 }
 
 /**

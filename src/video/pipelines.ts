@@ -3,7 +3,7 @@
 // deploy/python_serving/recognition_web_service.py. Adding a model means adding a spec, not code.
 import { inputError } from '../errors.ts';
 import type { FloatTensor, Tensor } from '../tensor.ts';
-import { forEachSampledFrame, type DecodeOptions, type Frames, type VideoInput } from './decode.ts';
+import { collectSampledFrames, forEachSampledFrame, type DecodeOptions, type Frames, type VideoInput } from './decode.ts';
 import { samplerIndices, type SamplerArgs } from './sampler.ts';
 import {
   image2Array,
@@ -257,14 +257,7 @@ export async function preprocessVideo(
     opts.onTimings?.({ decodeMs: t1 - t0 - transformMs, preprocessMs: transformMs + stackMs });
     return out;
   }
-  const kept = new Map<number, Uint8Array>();
-  let W = 0;
-  let H = 0;
-  const indices = await forEachSampledFrame(input, pick, (i, rgb, w, h) => {
-    kept.set(i, rgb.slice());
-    W = w;
-    H = h;
-  }, decodeOpts);
+  const { indices, kept, W, H } = await collectSampledFrames(input, pick, decodeOpts);
   const t1 = performance.now();
   const imgs = indices.map((i) => ({ data: kept.get(i)!, width: W, height: H }));
   const out = runAfterSampler(spec, imgs, opts);
