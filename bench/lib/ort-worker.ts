@@ -4,6 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { readFile } from 'node:fs/promises';
 import { createSession, type SessionOptions } from '../../src/runtime/session.ts';
+import { warmupInput } from '../../src/serving/warmup.ts';
 
 export interface OrtWorkerInit {
   onnxPath: string;
@@ -14,17 +15,6 @@ export type OrtWorkerReply = { kind: 'ready'; inputName: string; outputName: str
 
 const init = workerData as OrtWorkerInit;
 const port = parentPort!;
-
-/** Deterministic values roughly like normalized pixels (as the server's warm-up input). */
-function input(n: number): Float32Array {
-  const x = new Float32Array(n);
-  let s = 12345;
-  for (let i = 0; i < n; i++) {
-    s = (s * 1103515245 + 12345) >>> 0;
-    x[i] = (s / 0x100000000) * 4 - 2;
-  }
-  return x;
-}
 
 async function main(): Promise<void> {
   const session = await createSession(new Uint8Array(await readFile(init.onnxPath)), init.session);
@@ -37,7 +27,7 @@ async function main(): Promise<void> {
       return;
     }
     void (async () => {
-      const data = input(task.dims.reduce((a, b) => a * b, 1));
+      const data = warmupInput(task.dims); // the server's own warm-up input
       const times: number[] = [];
       for (let i = 0; i < task.count; i++) {
         const t0 = performance.now();

@@ -18,6 +18,7 @@ import { startHttp, stopHttp } from './http.ts';
 import { startGrpc, stopGrpc } from './grpc.ts';
 import { resolvePipeline, type PipelineRef } from './preprocess.ts';
 import type { SessionInit } from './messages.ts';
+import { warmupInput } from './warmup.ts';
 
 export class StartupError extends Error {
   override name = 'StartupError';
@@ -120,17 +121,6 @@ function probePort(host: string, port: number, key: string): Promise<void> {
   });
 }
 
-/** A deterministic, non-constant input for the warm-up run (values roughly like normalized pixels). */
-function warmupInput(dims: number[]): Float32Array {
-  const n = dims.reduce((a, b) => a * b, 1);
-  const x = new Float32Array(n);
-  let s = 12345;
-  for (let i = 0; i < n; i++) {
-    s = (s * 1103515245 + 12345) >>> 0;
-    x[i] = (s / 0x100000000) * 4 - 2;
-  }
-  return x;
-}
 
 function pickFetch(model: ServingModelLike, op: OpConf): { name: string; alias: string } {
   const wanted = op.localServiceConf.fetchList;
