@@ -190,12 +190,11 @@ test('library: predict over both transports and modes', async () => {
   }
 });
 
-test("library from plain JavaScript: import { VideoClient } from 'vidserve' (node --import tsx)", async () => {
-  // An app next to an installed vidserve (node_modules/vidserve -> this checkout), as the README shows.
+test("library from plain JavaScript: import { VideoClient } from 'vidserve' (plain node, the built dist/)", async () => {
+  // An app next to an installed vidserve (node_modules/vidserve -> this checkout, built by npm ci's prepare step).
   const app = path.join(tmp, 'app');
   await mkdir(path.join(app, 'node_modules'), { recursive: true });
   await symlink(REPO_ROOT, path.join(app, 'node_modules', 'vidserve'));
-  await symlink(path.join(REPO_ROOT, 'node_modules', 'tsx'), path.join(app, 'node_modules', 'tsx'));
   await writeFile(
     path.join(app, 'app.mjs'),
     `import { VideoClient } from 'vidserve';
@@ -206,7 +205,7 @@ console.log(JSON.stringify({ label, prob }));
 `,
   );
   const r = await new Promise<Run>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'app.mjs'], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['app.mjs'], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c));
