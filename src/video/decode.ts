@@ -265,6 +265,8 @@ async function runDecode(
       filled += n;
       off += n;
       if (filled === frame!.length) {
+        // Once aborted, no more frames reach the caller, even those already in this chunk or the pipe.
+        if (opts.signal?.aborted) return;
         const index = select ? select[piped] : piped;
         if (index === undefined) throw new Error(`ffmpeg produced more frames than selected for ${what}`);
         if (turned) {
