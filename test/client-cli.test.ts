@@ -3,7 +3,6 @@
 // Kept to about ten PP-TSM inferences (~0.8 s each on 2 cores).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDemoModel, freePort, renderTestClip, startServer, REPO_ROOT, DEMO_DIRS, type ServerProcess } from '../src/cli/demo.ts';
 import { VideoClient, PredictionError, TransportError, InputError } from '../src/index.ts';
+import { run, type Run } from './support/run.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const EXAMPLE = path.resolve(here, '../../shared/data/example.avi');
@@ -20,25 +20,11 @@ let server: ServerProcess;
 let tmp: string;
 let clip: string; // a rendered 1 s mp4 test pattern (cheap to decode and send)
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the CLI; a proxy in the environment must not matter for localhost (the seed's FAQ Q1). */
 function cli(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const proxy = 'http://127.0.0.1:9'; // nothing listens there: a client that used it would fail
-    const env = { ...process.env, http_proxy: proxy, HTTP_PROXY: proxy, https_proxy: proxy, grpc_proxy: proxy, no_proxy: '', NO_PROXY: '' };
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: tmp, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c));
-    child.stderr.on('data', (c: Buffer) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr: stderr.replace(/^npm warn .*\n/gm, '') }));
-  });
+  const proxy = 'http://127.0.0.1:9'; // nothing listens there: a client that used it would fail
+  const env = { ...process.env, http_proxy: proxy, HTTP_PROXY: proxy, https_proxy: proxy, grpc_proxy: proxy, no_proxy: '', NO_PROXY: '' };
+  return run(process.execPath, [CLI, ...args], { cwd: tmp, env });
 }
 
 before(async () => {
@@ -153,14 +139,9 @@ test("the README's curl request works as written (port and file substituted)", a
   const block = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!).find((b) => b.includes('curl '));
   assert.ok(block, 'README has a sh block with curl');
   const script = block.replaceAll('example.avi', clip).replaceAll('18080', String(server.httpPort));
-  const r = await new Promise<Run>((resolve, reject) => {
-    const child = spawn('bash', ['-euo', 'pipefail', '-c', script], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, http_proxy: 'http://127.0.0.1:9', HTTP_PROXY: 'http://127.0.0.1:9', no_proxy: '', NO_PROXY: '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c));
-    child.stderr.on('data', (c: Buffer) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  const r = await run('bash', ['-euo', 'pipefail', '-c', script], {
+    cwd: tmp,
+    env: { ...process.env, http_proxy: 'http://127.0.0.1:9', HTTP_PROXY: 'http://127.0.0.1:9', no_proxy: '', NO_PROXY: '' },
   });
   assert.equal(r.code, 0, r.stderr);
   const body = JSON.parse(r.stdout);
@@ -204,15 +185,7 @@ client.close();
 console.log(JSON.stringify({ label, prob }));
 `,
   );
-  const r = await new Promise<Run>((resolve, reject) => {
-    const child = spawn(process.execPath, ['app.mjs'], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c));
-    child.stderr.on('data', (c: Buffer) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  const r = await run(process.execPath, ['app.mjs'], { cwd: app });
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout);
   assert.equal(typeof out.label, 'string');

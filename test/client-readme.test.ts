@@ -3,13 +3,13 @@
 // README leaves it, then the README's convert, serve (on free ports) and client commands.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCli, startServer, REPO_ROOT, type ServerProcess } from '../src/cli/demo.ts';
+import { run, type Run } from './support/run.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SHARED = path.resolve(here, '../../shared/data');
@@ -28,17 +28,9 @@ function shBlocks(): string[] {
 }
 
 /** Runs a README shell block verbatim with bash, `npx vidserve` meaning this checkout's CLI. */
-function bash(script: string, extraArgs = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function bash(script: string, extraArgs = ''): Promise<Run> {
   const prelude = `npx() { if [ "$1" = vidserve ]; then shift; node ${JSON.stringify(CLI)} "$@" ${extraArgs}; else command npx "$@"; fi; }\n`;
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-eo', 'pipefail', '-c', prelude + script], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c));
-    child.stderr.on('data', (c: Buffer) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr: stderr.replace(/^npm warn .*\n/gm, '') }));
-  });
+  return run('bash', ['-eo', 'pipefail', '-c', prelude + script], { cwd: dir });
 }
 
 before(async () => {

@@ -2,20 +2,12 @@
 // child process, four predictions, clean shutdown; and a clear failure for a missing input.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { REPO_ROOT } from '../src/cli/demo.ts';
+import { run, type Run } from './support/run.ts';
 
-function demo(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'vidserve.js'), 'demo', ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c));
-    child.stderr.on('data', (c: Buffer) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function demo(args: string[]): Promise<Run> {
+  return run(process.execPath, [path.join(REPO_ROOT, 'bin', 'vidserve.js'), 'demo', ...args], { cwd: REPO_ROOT });
 }
 
 test('vidserve demo prints four answers with latency, says the weights are synthetic, exits 0', async () => {
