@@ -8,19 +8,14 @@
 //   raw little-endian element data (numel × element size)
 // All integers little-endian. The tensors are the program's persistable variables sorted by name
 // (fluid/io.py save_vars sorts the names before appending save_combine; the inference loader sorts them the same way).
-import { fileURLToPath } from 'node:url';
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
 import { ModelFormatError } from '../errors.ts';
 import { numel } from '../tensor.ts';
+import { messageType } from './program.ts';
 import { dtypeCode, dtypeFromCode, dtypeSize, VarTypeCode, type ParamTensor, type ProgramDesc, type VarDesc } from './types.ts';
 
-const PROTO_PATH = fileURLToPath(new URL('./proto/framework.proto', import.meta.url));
-let tensorDescType: protobuf.Type | undefined;
 function tensorDesc(): protobuf.Type {
-  tensorDescType ??= new protobuf.Root()
-    .loadSync(PROTO_PATH, { keepCase: true })
-    .lookupType('paddle.framework.proto.VarType.TensorDesc');
-  return tensorDescType;
+  return messageType('VarType.TensorDesc');
 }
 
 /** Variable types Paddle never saves even when marked persistable. */

@@ -24,7 +24,8 @@ function schema(): protobuf.Root {
   root ??= new protobuf.Root().loadSync(PROTO_PATH, { keepCase: true });
   return root;
 }
-function messageType(name: string): protobuf.Type {
+/** A framework.proto message type (the schema is parsed once, shared with params.ts). */
+export function messageType(name: string): protobuf.Type {
   return schema().lookupType(`paddle.framework.proto.${name}`);
 }
 
