@@ -95,15 +95,15 @@ export function buildResNetVd(spec: ResNetVdSpec): ProgramDesc {
   return b.build();
 }
 
+/** The ResNet50-vd backbone both PP-TSM and PP-TSN use. */
+const RESNET50_VD = { imageSize: 224, stem: [32, 32, 64], depth: [3, 4, 6, 3], filters: [64, 128, 256, 512] } satisfies Partial<ResNetVdSpec>;
+
 /** PP-TSM as PaddleVideo exports it: ResNet50-vd + temporal shift, 8 segments, 224², 400 classes. */
 export function buildPPTSM(o: { numClasses?: number; segNum?: number } = {}): ProgramDesc {
   const segNum = o.segNum ?? 8;
   return buildResNetVd({
+    ...RESNET50_VD,
     frames: segNum,
-    imageSize: 224,
-    stem: [32, 32, 64],
-    depth: [3, 4, 6, 3],
-    filters: [64, 128, 256, 512],
     numClasses: o.numClasses ?? 400,
     variant: 'tsm',
     segNum,
@@ -117,11 +117,8 @@ export function buildPPTSM(o: { numClasses?: number; segNum?: number } = {}): Pr
 /** PP-TSN: ResNet50-vd, 25 segments × 10 crops averaged, 224², 400 classes. */
 export function buildPPTSN(o: { numClasses?: number; segNum?: number; crops?: number } = {}): ProgramDesc {
   return buildResNetVd({
+    ...RESNET50_VD,
     frames: (o.segNum ?? 25) * (o.crops ?? 10),
-    imageSize: 224,
-    stem: [32, 32, 64],
-    depth: [3, 4, 6, 3],
-    filters: [64, 128, 256, 512],
     numClasses: o.numClasses ?? 400,
     variant: 'tsn',
     dropout: 0.4,
