@@ -62,6 +62,20 @@ function clip8(v: number): number {
   return s < 0 ? 0 : s > 255 ? 255 : s;
 }
 
+// Coefficients depend only on the sizes: one video's frames all share them.
+const coeffCache = new Map<string, PillowCoeffs>();
+
+function cachedCoeffs(inSize: number, outSize: number): PillowCoeffs {
+  const key = `${inSize}>${outSize}`;
+  let c = coeffCache.get(key);
+  if (!c) {
+    if (coeffCache.size >= 64) coeffCache.clear();
+    c = pillowCoeffs(inSize, outSize);
+    coeffCache.set(key, c);
+  }
+  return c;
+}
+
 /**
  * Image.resize((outW, outH), Image.BILINEAR) for an RGB image. With `win`, only that rectangle of the output is
  * computed (each output pixel depends only on its own coefficients, so it equals resizing then cropping).
@@ -73,22 +87,33 @@ export function pillowResizeBilinear(img: RgbImage, outW: number, outH: number, 
   const needH = outW !== inW;
   const needV = outH !== inH;
   if (!needH && !needV) return crop(img, w.x, w.y, w.width, w.height);
-  const horiz = pillowCoeffs(inW, outW);
-  const vert = pillowCoeffs(inH, outH);
+  const horiz = cachedCoeffs(inW, outW);
+  const vert = cachedCoeffs(inH, outH);
 
   if (!needV) return resampleHorizontal(img, w.x, w.width, w.y, w.y + w.height, horiz);
   // Only the source rows the vertical pass reads go through the horizontal pass.
   const yFirst = vert.start[w.y]!;
   const yLast = vert.start[w.y + w.height - 1]! + vert.count[w.y + w.height - 1]!;
   if (!needH) return resampleVertical(img, w.x, w.width, 0, w.y, w.height, vert);
-  const temp = resampleHorizontal(img, w.x, w.width, yFirst, yLast, horiz);
+  const temp = resampleHorizontal(img, w.x, w.width, yFirst, yLast, horiz, scratch(w.width * (yLast - yFirst) * 3));
   return resampleVertical(temp, 0, w.width, yFirst, w.y, w.height, vert);
 }
 
-/** Output columns [x0, x0 + n) of source rows [y0, y1). */
-function resampleHorizontal(img: RgbImage, x0: number, n: number, y0: number, y1: number, c: PillowCoeffs): RgbImage {
+// The sums are exact in int32 (|weights| sum to about 2^22, pixels < 2^8), so Math.imul and `| 0` keep V8 on
+// integer arithmetic; that halves the time per frame against the same loops in doubles.
+
+// The intermediate image of the two passes never leaves this module: one buffer, reused (calls are synchronous).
+let scratchBuf = new Uint8Array(0);
+
+function scratch(bytes: number): Uint8Array {
+  if (scratchBuf.length < bytes) scratchBuf = new Uint8Array(bytes);
+  return scratchBuf.subarray(0, bytes);
+}
+
+/** Output columns [x0, x0 + n) of source rows [y0, y1), into `into` when given (n * (y1 - y0) * 3 bytes). */
+function resampleHorizontal(img: RgbImage, x0: number, n: number, y0: number, y1: number, c: PillowCoeffs, into?: Uint8Array): RgbImage {
   const inRow = img.width * 3;
-  const out = rgbImage(n, y1 - y0);
+  const out = rgbImage(n, y1 - y0, into);
   const o = out.data;
   const s = img.data;
   const { ksize, start, count, weights } = c;
@@ -104,9 +129,9 @@ function resampleHorizontal(img: RgbImage, x0: number, n: number, y0: number, y1
       let s2 = HALF;
       for (let x = 0; x < taps; x++, p += 3) {
         const w = weights[kOff + x]!;
-        s0 += s[p]! * w;
-        s1 += s[p + 1]! * w;
-        s2 += s[p + 2]! * w;
+        s0 = (s0 + Math.imul(s[p]!, w)) | 0;
+        s1 = (s1 + Math.imul(s[p + 1]!, w)) | 0;
+        s2 = (s2 + Math.imul(s[p + 2]!, w)) | 0;
       }
       o[d++] = clip8(s0);
       o[d++] = clip8(s1);
@@ -134,19 +159,28 @@ function resampleVertical(
   const o = out.data;
   const s = img.data;
   const { ksize, start, count, weights } = c;
-  const acc = new Int32Array(rowLen);
   for (let yy = y0; yy < y0 + n; yy++) {
     const kOff = yy * ksize;
     const taps = count[yy]!;
-    const first = (start[yy]! - rowShift) * inRow + x0 * 3;
-    acc.fill(HALF);
-    for (let y = 0; y < taps; y++) {
-      const w = weights[kOff + y]!;
-      const row = first + y * inRow;
-      for (let i = 0; i < rowLen; i++) acc[i] += s[row + i]! * w;
+    const r0 = (start[yy]! - rowShift) * inRow + x0 * 3;
+    let d = (yy - y0) * rowLen;
+    if (taps <= 3) {
+      // Upscaling and mild downscaling read at most 3 rows: unrolled, with absent rows weighted 0 (read row r0).
+      const w0 = weights[kOff]!;
+      const w1 = taps > 1 ? weights[kOff + 1]! : 0;
+      const w2 = taps > 2 ? weights[kOff + 2]! : 0;
+      const r1 = taps > 1 ? r0 + inRow : r0;
+      const r2 = taps > 2 ? r0 + 2 * inRow : r0;
+      for (let i = 0; i < rowLen; i++) {
+        o[d++] = clip8((HALF + Math.imul(s[r0 + i]!, w0) + Math.imul(s[r1 + i]!, w1) + Math.imul(s[r2 + i]!, w2)) | 0);
+      }
+    } else {
+      for (let i = 0; i < rowLen; i++) {
+        let sum = HALF;
+        for (let y = 0, p = r0 + i; y < taps; y++, p += inRow) sum = (sum + Math.imul(s[p]!, weights[kOff + y]!)) | 0;
+        o[d++] = clip8(sum);
+      }
     }
-    const dst = (yy - y0) * rowLen;
-    for (let i = 0; i < rowLen; i++) o[dst + i] = clip8(acc[i]!);
   }
   return out;
 }
