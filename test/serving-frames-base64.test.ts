@@ -123,3 +123,28 @@ test('decodeFramesBase64 decodes repeated indices once and refuses indices outsi
   assert.deepEqual(out.subarray(24), raw.subarray(24));
   assert.throws(() => decodeFramesBase64(b64, 3, 16, [3]), /sampler picked frame 3 of 3/);
 });
+
+test('decodeBase64 over many chunks equals a one-shot decode, and a bad character anywhere answers 5000', async () => {
+  const { decodeBase64 } = await import('../src/serving/request.ts');
+  const { ByteSpan } = await import('../src/serving/jsonbody.ts');
+  // 300 002 bytes: ~400 K characters (a dozen 32 K chunks) ending in one "=" of padding.
+  const raw = randomFrames(1, 1, 100_001, 3).subarray(0, 300_002);
+  const text = Buffer.from(raw).toString('base64');
+  assert.ok(text.endsWith('=') && !text.endsWith('=='));
+  const asSpan = (t: string) => {
+    const b = Buffer.from(`xx${t}yy`, 'latin1');
+    return new ByteSpan(b, 2, b.length - 2);
+  };
+  for (const v of [text, asSpan(text)]) assert.deepEqual(Buffer.from(decodeBase64(v, 'video')), Buffer.from(raw));
+  // Invalid characters and early '=' in the first, a middle and the last chunk.
+  for (const at of [5, 32 * 1024 - 1, 32 * 1024, 200_001, text.length - 3]) {
+    for (const bad of ['*', '=']) {
+      const broken = text.slice(0, at) + bad + text.slice(at + 1);
+      for (const v of [broken, asSpan(broken)]) {
+        const e = errorOf(() => decodeBase64(v, 'video'));
+        assert.equal(e.code, 5000);
+        assert.match(e.message, /"video" is not valid base64/);
+      }
+    }
+  }
+});
