@@ -124,13 +124,13 @@ function applyOp(spec: PipelineSpec, op: OpSpec, stage: Stage): Stage {
  * Image2Array followed by Normalization in one pass (no uint8 intermediate), when mean/std broadcast along the colour
  * axis (or are a single value). Undefined when the layout needs the general path.
  */
-function image2ArrayNormalized(a: Image2ArrayArgs, n: NormalizationArgs, imgs: AnyImage[]): FloatTensor | undefined {
+function image2ArrayNormalized(a: Image2ArrayArgs, n: NormalizationArgs, imgs: AnyImage[], into?: Float32Array): FloatTensor | undefined {
   if (imgs.length === 0) return undefined;
   const { dims, channelAxis } = image2ArrayLayout(a, imgs.length, imgs[0]!.height, imgs[0]!.width);
   const axis = normalizationAxis(n, dims);
   if (axis !== channelAxis && axis >= 0) return undefined;
   const tables = normalizationTables(n);
-  return image2Array(a, imgs, axis < 0 ? [tables[0]!, tables[0]!, tables[0]!] : tables);
+  return image2Array(a, imgs, axis < 0 ? [tables[0]!, tables[0]!, tables[0]!] : tables, into);
 }
 
 function scaleThenCenterCrop(scale: ScaleArgs, cropArgs: CenterCropArgs, imgs: AnyImage[]): AnyImage[] {
@@ -149,8 +149,11 @@ function frameViews(frames: Frames, order: readonly number[]): RgbImage[] {
   return order.map((i) => ({ data: frames.data.subarray(i * frameBytes, (i + 1) * frameBytes), width: frames.W, height: frames.H }));
 }
 
-/** Runs the operators after the Sampler on the sampled images (in sampled order). */
-function runAfterSampler(spec: PipelineSpec, imgs: RgbImage[], opts: PreprocessOptions): Tensor<Float32Array | Uint8Array> {
+/**
+ * Runs the operators after the Sampler on the sampled images (in sampled order). With `into` (of the output's type
+ * and size) the result is written there: the fused Image2Array + Normalization writes it directly.
+ */
+function runAfterSampler(spec: PipelineSpec, imgs: RgbImage[], opts: PreprocessOptions, into?: Float32Array | Uint8Array): Tensor<Float32Array | Uint8Array> {
   if (imgs.length === 0) throw new Error(`pipeline ${spec.name}: Sampler picked no frames`);
   let stage: Stage = { kind: 'images', imgs };
   const ops = spec.ops.slice(1);
@@ -165,7 +168,7 @@ function runAfterSampler(spec: PipelineSpec, imgs: RgbImage[], opts: PreprocessO
       continue;
     }
     if (op.op === 'Image2Array' && next?.op === 'Normalization' && opts.stage !== 'uint8' && stage.kind === 'images') {
-      const fused = image2ArrayNormalized(op.args ?? {}, next.args, stage.imgs);
+      const fused = image2ArrayNormalized(op.args ?? {}, next.args, stage.imgs, into instanceof Float32Array ? into : undefined);
       if (fused) {
         stage = { kind: 'float32', arr: fused };
         i++;
@@ -175,12 +178,17 @@ function runAfterSampler(spec: PipelineSpec, imgs: RgbImage[], opts: PreprocessO
     stage = applyOp(spec, op, stage);
   }
   if (stage.kind === 'images') throw new Error(`pipeline ${spec.name} does not end in an array (add Image2Array)`);
+  let out: Tensor<Float32Array | Uint8Array>;
   if (opts.stage === 'uint8') {
     if (stage.kind !== 'uint8') throw new Error(`pipeline ${spec.name}: no uint8 stage before Normalization`);
-    return stage.arr;
-  }
-  if (stage.kind === 'uint8') return { data: Float32Array.from(stage.arr.data), dims: stage.arr.dims };
-  return stage.arr;
+    out = stage.arr;
+  } else if (stage.kind === 'uint8') out = { data: Float32Array.from(stage.arr.data), dims: stage.arr.dims };
+  else out = stage.arr;
+  if (!into || out.data === into) return out;
+  if (into.length !== out.data.length || into.constructor !== out.data.constructor)
+    throw new Error(`pipeline ${spec.name}: output buffer does not match the result [${out.dims}]`);
+  into.set(out.data);
+  return { data: into, dims: out.dims };
 }
 
 /** Model input (no batch axis) from decoded frames, e.g. [8,3,224,224] for PPTSM and [250,3,224,224] for PPTSN. */
@@ -234,29 +242,59 @@ export async function preprocessVideo(
   opts: DecodeOptions & PreprocessOptions = {},
 ): Promise<Tensor<Float32Array | Uint8Array>> {
   const sampler = pipelineSampler(spec);
-  const pick = (n: number): number[] => samplerIndices(sampler, n);
   const decodeOpts = { signal: opts.signal, orientation: opts.orientation };
   const t0 = performance.now();
   if (framewise(spec)) {
-    const done = new Map<number, Tensor<Float32Array | Uint8Array>>();
+    // Each frame is transformed straight into its slot(s) of the output, placed by the first pick (made from the
+    // container's frame count before decoding). Frames outside it are kept aside in case the decoder's count differs
+    // and the final pick moves.
+    let firstPick: number[] | undefined;
+    const pickFirst = (n: number): number[] => {
+      const p = samplerIndices(sampler, n);
+      firstPick ??= p;
+      return p;
+    };
+    let out: Float32Array | Uint8Array | undefined;
+    let frameDims: number[] = [];
+    const slotOf = new Map<number, number>();
+    const aside = new Map<number, Float32Array | Uint8Array>();
     let transformMs = 0;
-    const indices = await forEachSampledFrame(input, pick, (i, rgb, width, height) => {
-      if (done.has(i)) return;
+    const indices = await forEachSampledFrame(input, pickFirst, (i, rgb, width, height) => {
+      if (slotOf.has(i) || aside.has(i)) return;
       const s = performance.now();
-      done.set(i, runAfterSampler(spec, [{ data: rgb, width, height }], opts));
+      const img = [{ data: rgb, width, height }];
+      const slots = firstPick!.flatMap((f, t) => (f === i ? [t] : []));
+      if (slots.length === 0) aside.set(i, runAfterSampler(spec, img, opts).data);
+      else {
+        const per = out ? out.length / firstPick!.length : 0;
+        const r = runAfterSampler(spec, img, opts, out?.subarray(slots[0]! * per, (slots[0]! + 1) * per));
+        if (!out) {
+          frameDims = r.dims.slice(1);
+          const n = r.data.length;
+          out = r.data instanceof Float32Array ? new Float32Array(firstPick!.length * n) : new Uint8Array(firstPick!.length * n);
+          out.set(r.data, slots[0]! * n);
+        }
+        const n = out.length / firstPick!.length;
+        for (const t of slots.slice(1)) out.copyWithin(t * n, slots[0]! * n, (slots[0]! + 1) * n);
+        slotOf.set(i, slots[0]!);
+      }
       transformMs += performance.now() - s;
     }, decodeOpts);
     const t1 = performance.now();
-    if (indices.length === 0) throw new Error(`pipeline ${spec.name}: Sampler picked no frames`);
-    const first = done.get(indices[0]!)!;
-    const per = first.data.length;
-    const data = first.data instanceof Float32Array ? new Float32Array(indices.length * per) : new Uint8Array(indices.length * per);
-    indices.forEach((i, t) => data.set(done.get(i)!.data, t * per));
-    const out = { data, dims: [indices.length, ...first.dims.slice(1)] };
-    const stackMs = performance.now() - t1;
-    opts.onTimings?.({ decodeMs: t1 - t0 - transformMs, preprocessMs: transformMs + stackMs });
-    return out;
+    if (indices.length === 0 || !out) throw new Error(`pipeline ${spec.name}: Sampler picked no frames`);
+    let data = out;
+    if (indices.length !== firstPick!.length || indices.some((f, t) => f !== firstPick![t])) {
+      const n = out.length / firstPick!.length;
+      data = out instanceof Float32Array ? new Float32Array(indices.length * n) : new Uint8Array(indices.length * n);
+      indices.forEach((f, t) => {
+        const slot = slotOf.get(f);
+        data.set(slot !== undefined ? out!.subarray(slot * n, (slot + 1) * n) : aside.get(f)!, t * n);
+      });
+    }
+    opts.onTimings?.({ decodeMs: t1 - t0 - transformMs, preprocessMs: transformMs + performance.now() - t1 });
+    return { data, dims: [indices.length, ...frameDims] };
   }
+  const pick = (n: number): number[] => samplerIndices(sampler, n);
   const { indices, kept, W, H } = await collectSampledFrames(input, pick, decodeOpts);
   const t1 = performance.now();
   const imgs = indices.map((i) => ({ data: kept.get(i)!, width: W, height: H }));

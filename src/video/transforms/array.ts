@@ -27,11 +27,11 @@ export function image2ArrayLayout(args: Image2ArrayArgs, T: number, H: number, W
  * np.stack(imgs) then transpose to [T,C,H,W] ('tchw'), [C,T,H,W] ('cthw') or none ([T,H,W,C]).
  * PaddleVideo casts to float32 here; the values are the integers 0..255, so they stay uint8 — unless `luts` (one
  * 256-entry table per channel, see normalizationTables) is given: then each value is mapped through its channel's
- * table, fusing a following Normalization.
+ * table, fusing a following Normalization; the floats then go to `into` when given (else a new array).
  */
 export function image2Array(args: Image2ArrayArgs, imgs: readonly AnyImage[]): Tensor<Uint8Array>;
-export function image2Array(args: Image2ArrayArgs, imgs: readonly AnyImage[], luts: readonly Float32Array[]): Tensor<Float32Array>;
-export function image2Array(args: Image2ArrayArgs, imgs: readonly AnyImage[], luts?: readonly Float32Array[]): Tensor<Uint8Array | Float32Array> {
+export function image2Array(args: Image2ArrayArgs, imgs: readonly AnyImage[], luts: readonly Float32Array[], into?: Float32Array): Tensor<Float32Array>;
+export function image2Array(args: Image2ArrayArgs, imgs: readonly AnyImage[], luts?: readonly Float32Array[], into?: Float32Array): Tensor<Uint8Array | Float32Array> {
   if (imgs.length === 0) throw inputError('Image2Array: no images to stack');
   const { width: W, height: H } = imgs[0]!;
   for (const img of imgs) {
@@ -42,8 +42,9 @@ export function image2Array(args: Image2ArrayArgs, imgs: readonly AnyImage[], lu
   const { dims, channelAxis } = image2ArrayLayout(args, T, H, W);
   const plane = H * W;
   const n = T * plane * 3;
+  if (into && into.length !== n) throw new Error(`Image2Array: output buffer holds ${into.length} values, expected ${n}`);
   const u8 = luts ? undefined : new Uint8Array(n);
-  const f32 = luts ? new Float32Array(n) : undefined;
+  const f32 = luts ? (into ?? new Float32Array(n)) : undefined;
   const [l0, l1, l2] = luts ?? [];
   // Destination offset of pixel i of image t, channel c: base(t) + c * cStride + i * pStride.
   const [tStride, cStride, pStride] =
