@@ -34,7 +34,7 @@ export async function handlePrediction(
   raw: Uint8Array,
   format: 'json' | 'proto',
   protocol: 'http' | 'grpc',
-  extra: { receiveMs?: number; peer?: string; reserved?: boolean } = {},
+  extra: { receiveMs?: number; peer?: string; reserved?: boolean; ownsBuffer?: boolean } = {},
 ): Promise<Handled> {
   const rid = ++requestCounter;
   const opName = ctx.op.opts.name;
@@ -43,7 +43,7 @@ export async function handlePrediction(
   const bytes = raw.byteLength;
   let result: OpResult;
   try {
-    result = await ctx.op.run(raw, format, extra.reserved ?? false);
+    result = await ctx.op.run(raw, format, extra.reserved ?? false, extra.ownsBuffer ?? false);
   } catch (e) {
     const err = e instanceof ServingError ? e : new ServingError(ErrorCode.UNKNOWN, (e as Error)?.message ?? String(e));
     const total = performance.now() - t0 + (extra.receiveMs ?? 0);

@@ -4,12 +4,15 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { ErrorCode } from '../errors.ts';
 import { errorResponse, predictionPath, type PipelineResponse } from '../protocol/types.ts';
+import { readBody, type BodyPool } from './body.ts';
 import { handlePrediction, type HandlerContext } from './handler.ts';
 
 export interface HttpOptions {
   host: string;
   port: number;
   maxBodyBytes: number;
+  /** Where bodies are read into (the prepare workers give the buffers back to it). */
+  bodies: BodyPool;
   health: () => Record<string, unknown>;
 }
 
@@ -46,7 +49,7 @@ export async function startHttp(ctx: HandlerContext, opts: HttpOptions): Promise
   const mb = (n: number) => `${Math.round((n / 1024 / 1024) * 10) / 10} MB`;
 
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: opts.maxBodyBytes }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('*', (req, payload, done) => readBody(req.raw, payload, opts.maxBodyBytes, opts.bodies, done));
 
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, _req, reply) => {
     let status = err.statusCode ?? 500;
@@ -71,7 +74,7 @@ export async function startHttp(ctx: HandlerContext, opts: HttpOptions): Promise
       .send(errorResponse(ErrorCode.NO_SERVICE, `no route ${req.method} ${req.url}; predictions go to POST ${predictionPath(opName)}`));
   });
 
-  app.post<{ Body: Buffer }>(predictionPath(opName), {
+  app.post<{ Body: Uint8Array }>(predictionPath(opName), {
     schema: { response: { 200: RESPONSE_SCHEMA, 503: RESPONSE_SCHEMA } },
     onRequest: async (req, reply) => {
       req.vidservedStart = performance.now();
@@ -97,13 +100,14 @@ export async function startHttp(ctx: HandlerContext, opts: HttpOptions): Promise
         ctx.op.unreserve();
       }
     },
-    handler: async (req: FastifyRequest<{ Body: Buffer }>, reply) => {
+    handler: async (req: FastifyRequest<{ Body: Uint8Array }>, reply) => {
       const receiveMs = performance.now() - (req.vidservedStart ?? performance.now());
-      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      // No body (and so no content-type parser) gives undefined.
+      const body = req.body instanceof Uint8Array ? req.body : new Uint8Array(0);
       // The op takes over the reservation and releases it when the work ends.
       const reserved = req.vidservedReserved === true;
       req.vidservedReserved = false;
-      const { response, status } = await handlePrediction(ctx, body, 'json', 'http', { receiveMs, peer: req.ip, reserved });
+      const { response, status } = await handlePrediction(ctx, body, 'json', 'http', { receiveMs, peer: req.ip, reserved, ownsBuffer: true });
       return reply.code(status).type('application/json').send(response);
     },
   });

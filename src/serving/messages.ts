@@ -38,9 +38,10 @@ export interface InferResult {
   inferMs: number;
 }
 
+/** `returned`: the request buffer a prepare task was given, handed back for reuse (see body.ts). */
 export type WorkerReply =
-  | { id: number; ok: true; result: PrepareResult | InferResult }
-  | { id: number; ok: false; code: number; message: string };
+  | { id: number; ok: true; result: PrepareResult | InferResult; returned?: ArrayBuffer }
+  | { id: number; ok: false; code: number; message: string; returned?: ArrayBuffer };
 
 export type WorkerReady =
   | { ready: true; provider?: 'cpu' | 'cuda'; inputNames?: string[]; outputNames?: string[]; warnings?: string[] }

@@ -110,7 +110,7 @@ export class VideoOp {
   }
 
   /** Runs one request given as its wire bytes (JSON body or protobuf message). Rejects with ServingError. */
-  async run(raw: Uint8Array, format: 'json' | 'proto', reserved = false): Promise<OpResult> {
+  async run(raw: Uint8Array, format: 'json' | 'proto', reserved = false, ownsBuffer = false): Promise<OpResult> {
     if (!reserved) {
       const refused = this.canAdmit();
       if (refused) throw refused;
@@ -118,7 +118,7 @@ export class VideoOp {
     }
     const t0 = performance.now();
     const cancel = new AbortController();
-    const work = this.process(raw, format, t0, cancel.signal);
+    const work = this.process(raw, format, t0, cancel.signal, ownsBuffer);
     try {
       if (this.opts.timeoutMs <= 0) return await work;
       let timer: NodeJS.Timeout | undefined;
@@ -145,9 +145,11 @@ export class VideoOp {
     if (this.admitted === 0) for (const w of this.drainWaiters.splice(0)) w();
   }
 
-  private async process(raw: Uint8Array, format: 'json' | 'proto', t0: number, signal: AbortSignal): Promise<OpResult> {
-    // Transfer the body when it owns its whole ArrayBuffer; small or pooled buffers are copied (cheap).
-    const owned = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength && raw.buffer instanceof ArrayBuffer;
+  private async process(raw: Uint8Array, format: 'json' | 'proto', t0: number, signal: AbortSignal, ownsBuffer: boolean): Promise<OpResult> {
+    // Transfer the body's ArrayBuffer when it is ours to give (a pool buffer, or a body filling a buffer of its own);
+    // a slice of a shared buffer (gRPC's message) is copied.
+    const whole = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength;
+    const owned = raw.buffer instanceof ArrayBuffer && (ownsBuffer || whole);
     const bytes = owned ? raw : raw.slice();
     const prep = await this.prepare.run<PrepareResult>({ kind: 'prepare', raw: bytes, format }, [bytes.buffer as ArrayBuffer], signal);
     if (signal.aborted) throw new ServingError(ErrorCode.TIMEOUT, 'cancelled');

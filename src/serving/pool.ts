@@ -49,6 +49,8 @@ export class WorkerGroup {
   private queue: Pending[] = [];
   private nextId = 1;
   private closed = false;
+  /** Receives the buffers workers hand back with their replies. */
+  onReturned: ((buf: ArrayBuffer) => void) | undefined;
 
   private constructor(
     readonly name: string,
@@ -157,6 +159,7 @@ export class WorkerGroup {
   }
 
   private onReply(slot: Slot, r: WorkerReply): void {
+    if (r.returned) this.onReturned?.(r.returned);
     const p = slot.busy;
     if (!p || r.id !== slot.id) return;
     slot.busy = null;

@@ -14,6 +14,7 @@ import { WorkerGroup } from './pool.ts';
 import { VideoOp } from './op.ts';
 import { LabelMap, diagnoseScores, parseLabelList } from './postprocess.ts';
 import { ServingMetrics } from './metrics.ts';
+import { BodyPool } from './body.ts';
 import { startHttp, stopHttp } from './http.ts';
 import { startGrpc, stopGrpc } from './grpc.ts';
 import { resolvePipeline, type PipelineRef } from './preprocess.ts';
@@ -272,7 +273,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     let boundHttp: number | null = null;
     let boundRpc: number | null = null;
     if (httpPort !== null) {
-      const h = await startHttp(ctx, { host, port: httpPort, maxBodyBytes: config.maxBodyBytes, health });
+      const bodies = new BodyPool(2, config.maxBodyBytes);
+      prepare!.onReturned = (buf) => bodies.give(buf);
+      const h = await startHttp(ctx, { host, port: httpPort, maxBodyBytes: config.maxBodyBytes, bodies, health });
       app = h.app;
       boundHttp = h.port;
     }

@@ -50,10 +50,12 @@ async function main(): Promise<void> {
       if (task.kind !== 'prepare') return;
       const ac = new AbortController();
       running.set(task.id, ac);
+      // The request buffer goes back once the work is done (parsed values may be views of it until then).
+      const returned = task.raw.buffer as ArrayBuffer;
       prepare(task, pipeline, ac.signal)
         .then(
-          ({ reply, transfer }) => port.postMessage(reply, transfer),
-          (e) => port.postMessage(fail(task.id, e, ErrorCode.INPUT_PARAMS_ERROR)),
+          ({ reply, transfer }) => port.postMessage({ ...reply, returned }, [...transfer, returned]),
+          (e) => port.postMessage({ ...fail(task.id, e, ErrorCode.INPUT_PARAMS_ERROR), returned }, [returned]),
         )
         .finally(() => running.delete(task.id));
     });
