@@ -80,6 +80,10 @@ test('completionRate reads the answer spacing, batches included', async () => {
   // batches of 2 every 1000 ms (answers 1 ms apart): still 2 per second
   const r = completionRate([100, 101, 1100, 1101, 2100, 2101])!;
   assert.equal(r.answers / (r.spanMs / 1000), 4 / 2.001);
+  // batches of 3 every 1200 ms whose answers leave 30 ms apart (one HTTP reply after another): 2.5 per second
+  const spread = completionRate([0, 30, 60, 1200, 1230, 1260, 2400, 2430, 2460])!;
+  assert.equal(spread.answers, 6);
+  assert.ok(Math.abs(spread.answers / (spread.spanMs / 1000) - 2.5) < 0.1);
   assert.equal(completionRate([5]), null);
   assert.equal(completionRate([5, 6]), null);
 });

@@ -52,15 +52,16 @@ export function round(x: number | null | undefined, digits = 1): number | null {
 
 /**
  * Completion rate from answer times (ms) inside a window, without the ±1-answer quantization of count / window:
- * answers after the first completion event over the time from the first to the last event. Answers within
- * `clumpMs` of each other form one event (a dynamic batch answers several requests at once), so periodic clumps
- * of b answers every T ms give exactly b / T. Returns null with fewer than two events.
+ * answers after the first completion event over the time from the first to the last event. Answers closer than a
+ * quarter of the mean spacing (at least `clumpMs`) form one event: a dynamic batch answers several requests within
+ * a few tens of ms, so periodic clumps of b answers every T ms give b / T. Returns null with fewer than two events.
  */
 export function completionRate(doneAt: readonly number[], clumpMs = 10): { answers: number; spanMs: number } | null {
   if (doneAt.length < 2) return null;
   const t = [...doneAt].sort((a, b) => a - b);
+  const gap = Math.max(clumpMs, (0.25 * (t[t.length - 1]! - t[0]!)) / (t.length - 1));
   let firstEvent = 1;
-  while (firstEvent < t.length && t[firstEvent]! - t[firstEvent - 1]! < clumpMs) firstEvent++;
+  while (firstEvent < t.length && t[firstEvent]! - t[firstEvent - 1]! < gap) firstEvent++;
   if (firstEvent === t.length) return null;
   return { answers: t.length - firstEvent, spanMs: t[t.length - 1]! - t[0]! };
 }
