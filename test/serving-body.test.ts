@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import { PassThrough } from 'node:stream';
 import { BodyPool, readBody } from '../src/serving/body.ts';
 
-test('the pool lends the smallest idle buffer that fits, keeps at most `keep`, drops detached and oversized ones', () => {
+test('the pool lends the smallest idle buffer that fits (at most twice the size), keeps at most `keep`, drops detached and oversized ones', () => {
   const pool = new BodyPool(2, 1000);
   const a = pool.take(100);
   assert.equal(a.byteLength, 100);
@@ -16,6 +16,10 @@ test('the pool lends the smallest idle buffer that fits, keeps at most `keep`, d
   assert.deepEqual([b.byteOffset, b.byteLength, b.buffer.byteLength], [0, 150, 200]);
   const c = pool.take(300);
   assert.equal(c.buffer.byteLength, 500);
+  // An idle buffer over twice the size is not lent.
+  pool.give(new ArrayBuffer(900));
+  assert.equal(pool.take(400).buffer.byteLength, 400);
+  assert.equal(pool.take(450).buffer.byteLength, 900);
   assert.equal(pool.idleBytes, 0);
   // Nothing idle fits: a new buffer of exactly the size.
   assert.equal(pool.take(50).buffer.byteLength, 50);

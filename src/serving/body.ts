@@ -13,11 +13,15 @@ export class BodyPool {
     private readonly maxBytes = Number.POSITIVE_INFINITY,
   ) {}
 
-  /** A buffer for `length` bytes: the smallest idle one that fits (a view of its first bytes), else a new one. */
+  /**
+   * A buffer for `length` bytes: the smallest idle one that fits and is at most twice as large (a view of its first
+   * bytes), else a new one. A 40 MB buffer lent to a 1 MB body would move 40 MB of external memory between the
+   * threads' heaps with every request, and each move prompts garbage collections (measured: +10 ms per request).
+   */
   take(length: number): Uint8Array {
     let best = -1;
     this.free.forEach((b, i) => {
-      if (b.byteLength >= length && (best < 0 || b.byteLength < this.free[best]!.byteLength)) best = i;
+      if (b.byteLength >= length && b.byteLength <= 2 * length && (best < 0 || b.byteLength < this.free[best]!.byteLength)) best = i;
     });
     if (best < 0) return new Uint8Array(new ArrayBuffer(length));
     const [buf] = this.free.splice(best, 1);

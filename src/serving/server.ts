@@ -273,7 +273,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     let boundHttp: number | null = null;
     let boundRpc: number | null = null;
     if (httpPort !== null) {
-      const bodies = new BodyPool(2, config.maxBodyBytes);
+      // One idle buffer: a client sending raw frames one request after another reuses it (40 MB kept, not more).
+      const bodies = new BodyPool(1, config.maxBodyBytes);
       prepare!.onReturned = (buf) => bodies.give(buf);
       const h = await startHttp(ctx, { host, port: httpPort, maxBodyBytes: config.maxBodyBytes, bodies, health });
       app = h.app;
