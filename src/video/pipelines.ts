@@ -256,6 +256,7 @@ export async function preprocessVideo(
     };
     let out: Float32Array | Uint8Array | undefined;
     let frameDims: number[] = [];
+    let per = 0;
     const slotOf = new Map<number, number>();
     const aside = new Map<number, Float32Array | Uint8Array>();
     let transformMs = 0;
@@ -264,32 +265,33 @@ export async function preprocessVideo(
       const s = performance.now();
       const img = [{ data: rgb, width, height }];
       const slots = firstPick!.flatMap((f, t) => (f === i ? [t] : []));
-      if (slots.length === 0) aside.set(i, runAfterSampler(spec, img, opts).data);
+      const r = runAfterSampler(spec, img, opts, slots.length && out ? out.subarray(slots[0]! * per, (slots[0]! + 1) * per) : undefined);
+      if (!per) {
+        frameDims = r.dims.slice(1);
+        per = r.data.length;
+      }
+      if (slots.length === 0) aside.set(i, r.data);
       else {
-        const per = out ? out.length / firstPick!.length : 0;
-        const r = runAfterSampler(spec, img, opts, out?.subarray(slots[0]! * per, (slots[0]! + 1) * per));
         if (!out) {
-          frameDims = r.dims.slice(1);
-          const n = r.data.length;
-          out = r.data instanceof Float32Array ? new Float32Array(firstPick!.length * n) : new Uint8Array(firstPick!.length * n);
-          out.set(r.data, slots[0]! * n);
+          out = r.data instanceof Float32Array ? new Float32Array(firstPick!.length * per) : new Uint8Array(firstPick!.length * per);
+          out.set(r.data, slots[0]! * per);
         }
-        const n = out.length / firstPick!.length;
-        for (const t of slots.slice(1)) out.copyWithin(t * n, slots[0]! * n, (slots[0]! + 1) * n);
+        for (const t of slots.slice(1)) out.copyWithin(t * per, slots[0]! * per, (slots[0]! + 1) * per);
         slotOf.set(i, slots[0]!);
       }
       transformMs += performance.now() - s;
     }, decodeOpts);
     const t1 = performance.now();
-    if (indices.length === 0 || !out) throw new Error(`pipeline ${spec.name}: Sampler picked no frames`);
+    if (indices.length === 0 || !per) throw new Error(`pipeline ${spec.name}: Sampler picked no frames`);
     let data = out;
-    if (indices.length !== firstPick!.length || indices.some((f, t) => f !== firstPick![t])) {
-      const n = out.length / firstPick!.length;
-      data = out instanceof Float32Array ? new Float32Array(indices.length * n) : new Uint8Array(indices.length * n);
+    if (!data || indices.length !== firstPick!.length || indices.some((f, t) => f !== firstPick![t])) {
+      const any = out ?? aside.values().next().value!;
+      const moved = any instanceof Float32Array ? new Float32Array(indices.length * per) : new Uint8Array(indices.length * per);
       indices.forEach((f, t) => {
         const slot = slotOf.get(f);
-        data.set(slot !== undefined ? out!.subarray(slot * n, (slot + 1) * n) : aside.get(f)!, t * n);
+        moved.set(slot !== undefined ? out!.subarray(slot * per, (slot + 1) * per) : aside.get(f)!, t * per);
       });
+      data = moved;
     }
     opts.onTimings?.({ decodeMs: t1 - t0 - transformMs, preprocessMs: transformMs + performance.now() - t1 });
     return { data, dims: [indices.length, ...frameDims] };
