@@ -233,13 +233,15 @@ async function runDecode(
   // Small videos decode faster on one thread: frame threading delays each frame's output by a frame per thread and
   // competes with our transforms (example.avi, 320x240x131: 29 vs 40 ms wall, ~10 ms less CPU per request).
   const threads = work > 0 && work <= SINGLE_THREAD_WORK ? ['-threads', '1'] : [];
+  // cv2 skips frames it cannot decode, however many; the ffmpeg CLI gives up when over 2/3 fail (max_error_rate).
+  const decoder = [...threads, '-max_error_rate', '1'];
   if (select) {
     const expr = select.length ? select.map((n) => `eq(n\\,${n})`).join('+') : '0';
     // The counting output comes first so that ffmpeg's "frame=" statistics report it.
-    args = [...threads, '-noautorotate', '-i', path, '-map', '0:V:0', ...capArgs, '-vsync', 'passthrough', '-f', 'null', '-'];
+    args = [...decoder, '-noautorotate', '-i', path, '-map', '0:V:0', ...capArgs, '-vsync', 'passthrough', '-f', 'null', '-'];
     args.push(...rgbOut(['-vf', `select=${expr}`]));
   } else {
-    args = [...threads, '-noautorotate', '-i', path, ...rgbOut([])];
+    args = [...decoder, '-noautorotate', '-i', path, ...rgbOut([])];
   }
   const child = spawnFfmpeg(args, opts);
   const log = new StderrLog();
