@@ -87,3 +87,25 @@ test('completionRate reads the answer spacing, batches included', async () => {
   assert.equal(completionRate([5]), null);
   assert.equal(completionRate([5, 6]), null);
 });
+
+test('readCpuMs counts the CPU of live descendants (ffmpeg runs under a helper that outlives it)', { skip: process.platform !== 'linux' }, async () => {
+  const { spawn } = await import('node:child_process');
+  const { readCpuMs } = await import('../bench/lib/server.ts');
+  // A parent that only waits, whose live child burns 300 ms of CPU, reports its pid, and idles until killed.
+  const child = `const c = process.cpuUsage(); while ((process.cpuUsage(c).user + process.cpuUsage(c).system) < 300000) {} console.log('burnt ' + process.pid); setInterval(() => {}, 1000);`;
+  const parent = `require('node:child_process').spawn(process.execPath, ['-e', ${JSON.stringify(child)}], { stdio: ['ignore', 'inherit', 'ignore'] }); setInterval(() => {}, 1000);`;
+  const p = spawn(process.execPath, ['-e', parent], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let grandchild = 0;
+  try {
+    grandchild = await new Promise<number>((resolve) => p.stdout!.on('data', (d: Buffer) => {
+      const m = /burnt (\d+)/.exec(d.toString());
+      if (m) resolve(Number(m[1]));
+    }));
+    const ms = readCpuMs(p.pid!);
+    assert.ok(ms !== null && ms >= 250, `counted ${ms} ms`);
+  } finally {
+    if (grandchild) process.kill(grandchild, 'SIGKILL');
+    p.kill('SIGKILL');
+    p.stdout!.destroy();
+  }
+});

@@ -2,7 +2,7 @@
 // temp working directory (its PipelineServingLogs land there), RSS polled from /proc, per-request stage timings
 // read back from its pipeline.log by logid.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -54,19 +54,43 @@ export function readRss(pid: number): { rssMb: number; hwmMb: number } | null {
 }
 
 /**
- * CPU time of a process in ms from /proc/<pid>/stat: its own threads (utime + stime) plus its reaped children
- * (cutime + cstime: the ffmpeg decoders it spawns). Clock ticks are 100 Hz on Linux. null off Linux.
+ * CPU time of a process and everything under it, in ms: its own threads (utime + stime), its reaped children
+ * (cutime + cstime), and its live children, recursively. The server starts ffmpeg from a helper process that lives
+ * as long as the server, so the decoders' CPU is in the helper's cutime, not in the server's. From /proc (clock
+ * ticks at 100 Hz); null off Linux.
  */
-export function readCpuMs(pid: number): number | null {
+export function readCpuMs(pid: number, depth = 0): number | null {
   try {
     const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after "(comm)": state is field 3, utime..cstime are fields 14..17.
     const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
     const ticks = [11, 12, 13, 14].reduce((n, i) => n + Number(f[i]), 0);
-    return Number.isFinite(ticks) ? ticks * 10 : null;
+    if (!Number.isFinite(ticks)) return null;
+    let ms = ticks * 10;
+    if (depth < 4) {
+      for (const child of liveChildren(pid)) ms += readCpuMs(child, depth + 1) ?? 0;
+    }
+    return ms;
   } catch {
     return null;
   }
+}
+
+/** Child pids of every thread of a process (/proc/<pid>/task/<tid>/children); empty when not available. */
+function liveChildren(pid: number): number[] {
+  const out: number[] = [];
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        for (const c of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/)) if (c) out.push(Number(c));
+      } catch {
+        // The thread ended meanwhile.
+      }
+    }
+  } catch {
+    // The process ended meanwhile.
+  }
+  return out;
 }
 
 /** Server-side timings of one request, from its pipeline.log line (ms). */
