@@ -284,7 +284,8 @@ async function main(): Promise<void> {
   // ---- 1. bare onnxruntime ----
   const q = args.quick;
   const bareRuns = q ? 5 : 20;
-  const warm = q ? 1 : 2;
+  // Two warm-ups even in quick runs: a fresh server's first requests pay for JIT and cold caches.
+  const warm = 2;
   // The server's session options at concurrency 1: all cores to one session (server.ts: floor(cores / concurrency)).
   // The served (fast temporal shift) and the plain translation run interleaved, so load changes hit both alike.
   log(`bare: session.run latency, fast and plain translations interleaved (${warm} warm-up + ${bareRuns} runs each, ${cores} intra-op threads)`);
