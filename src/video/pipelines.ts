@@ -254,6 +254,7 @@ export async function preprocessVideo(
       firstPick ??= p;
       return p;
     };
+    const Out = opts.stage === 'uint8' ? Uint8Array : Float32Array;
     let out: Float32Array | Uint8Array | undefined;
     let frameDims: number[] = [];
     let per = 0;
@@ -273,7 +274,7 @@ export async function preprocessVideo(
       if (slots.length === 0) aside.set(i, r.data);
       else {
         if (!out) {
-          out = r.data instanceof Float32Array ? new Float32Array(firstPick!.length * per) : new Uint8Array(firstPick!.length * per);
+          out = new Out(firstPick!.length * per);
           out.set(r.data, slots[0]! * per);
         }
         for (const t of slots.slice(1)) out.copyWithin(t * per, slots[0]! * per, (slots[0]! + 1) * per);
@@ -285,8 +286,7 @@ export async function preprocessVideo(
     if (indices.length === 0 || !per) throw new Error(`pipeline ${spec.name}: Sampler picked no frames`);
     let data = out;
     if (!data || indices.length !== firstPick!.length || indices.some((f, t) => f !== firstPick![t])) {
-      const any = out ?? aside.values().next().value!;
-      const moved = any instanceof Float32Array ? new Float32Array(indices.length * per) : new Uint8Array(indices.length * per);
+      const moved = new Out(indices.length * per);
       indices.forEach((f, t) => {
         const slot = slotOf.get(f);
         moved.set(slot !== undefined ? out!.subarray(slot * per, (slot + 1) * per) : aside.get(f)!, t * per);
