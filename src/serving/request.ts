@@ -317,8 +317,9 @@ export function decodeBase64(v: WireString, what: string): Uint8Array {
   return new Uint8Array(out.buffer, out.byteOffset, written);
 }
 
-// Large strings live in V8's old generation: building one per request (an 800 KB video, a 300 KB frame) forced a
-// full mark-compact about once per request. Chunks this size stay in the young generation and die there.
+// Chunks, not one string per value: a string of an 800 KB video or a 300 KB frame is allocated straight into V8's
+// old generation, chunks this size stay young and die there; and decoding 2.5 MB of base64 this way took 0.5 ms
+// against 1.0 ms as one string.
 const BASE64_CHUNK = 32 * 1024;
 
 /**
