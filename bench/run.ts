@@ -12,7 +12,7 @@ import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bareLatencyInterleaved, bareSaturation, OrtWorker, SaturationRig, type BareLatency, type BareSaturation } from './lib/bare.ts';
+import { bareLatencyInterleaved, OrtWorker, SaturationRig, type BareLatency, type BareSaturation } from './lib/bare.ts';
 import { ensureBenchModels } from './lib/models.ts';
 import { closedLoop, makeClient, mergeBlocks, sequential, type Sent, type Throughput } from './lib/load.ts';
 import type { VideoClient } from '../src/client/index.ts';
@@ -222,7 +222,7 @@ async function pairedC4(
     const parts: Throughput[] = [];
     for (let b = 0; b < o.blocks; b++) {
       const x = await o.rig.block(o.satRunsEach);
-      sat.runs += x.runs;
+      sat.runs += x.times.length;
       sat.wallMs += x.wallMs;
       sat.cpuMs += x.cpuMs;
       parts.push(await closedLoop(client, req, { concurrency: 4, warmupMs: o.warmupMs, windowMs: per }));
@@ -297,16 +297,20 @@ async function main(): Promise<void> {
   const satEach = q ? 3 : 6;
   const saturation: BareSaturation[] = [];
   // One session with every core, and one session per core with one thread each: the runtime's best is the floor.
+  // The best shape stays loaded beside the servers, for saturation blocks alternating with the c=4 blocks.
   log(`bare: saturation, 1 session x ${cores} threads, ${satEach * 2} runs`);
-  saturation.push(await bareSaturation(models.fastOnnx, DIMS, { sessions: 1, intraOpThreads: cores, warmup: 1, runsEach: satEach * 2 }));
+  let rig = await SaturationRig.start(models.fastOnnx, DIMS, { sessions: 1, intraOpThreads: cores });
+  saturation.push(await rig.saturation(satEach * 2));
   if (cores > 1) {
     log(`bare: saturation, ${cores} sessions x 1 thread, ${satEach} runs each`);
-    saturation.push(await bareSaturation(models.fastOnnx, DIMS, { sessions: cores, intraOpThreads: 1, warmup: 1, runsEach: satEach }));
+    const perCore = await SaturationRig.start(models.fastOnnx, DIMS, { sessions: cores, intraOpThreads: 1 });
+    saturation.push(await perCore.saturation(satEach));
+    const [keep, drop] = saturation[1]!.throughput > saturation[0]!.throughput ? [perCore, rig] : [rig, perCore];
+    await drop.close();
+    rig = keep;
   }
   const bestSat = saturation.reduce((a, b) => (b.throughput > a.throughput ? b : a));
   for (const s of saturation) log(`bare saturation: ${s.sessions} x ${s.intraOpThreads} threads: ${f2(s.throughput)} videos/s`);
-  // The best shape stays loaded beside the servers, for saturation blocks alternating with the c=4 blocks.
-  const rig = await SaturationRig.start(models.fastOnnx, DIMS, { sessions: bestSat.sessions, intraOpThreads: bestSat.intraOpThreads });
   // Throughput windows: 0.75 s per --requests, at least 6 s; each (block) after a warm-up longer than one c=4 latency.
   const windowMs = Math.max(6000, args.requests * 750);
   const c4Pairing = { rig, blocks: q ? 2 : 3, satRunsEach: q ? 2 : 3, windowMs, warmupMs: q ? 2000 : 2500 };

@@ -48,19 +48,6 @@ function processCpuMs(): number {
   return (u.user + u.system) / 1000;
 }
 
-/** Sequential session.run on one session: warm-up runs first, then `runs` timed ones. */
-export async function bareLatency(onnxPath: string, dims: number[], o: { intraOpThreads: number; warmup: number; runs: number }): Promise<BareLatency> {
-  const w = await OrtWorker.start({ onnxPath, session: { intraOpThreads: o.intraOpThreads } });
-  try {
-    if (o.warmup) await w.run(o.warmup, dims);
-    const c0 = processCpuMs();
-    const times = await w.run(o.runs, dims);
-    return { ...summarize(times), intraOpThreads: o.intraOpThreads, cpuMsPerRun: (processCpuMs() - c0) / o.runs };
-  } finally {
-    await w.close();
-  }
-}
-
 /**
  * Sequential session.run latency of several models, runs interleaved (A B, B A, A B, ...) so that a change in the
  * machine's load during the measurement falls on every model alike: the fair way to compare two translations.
@@ -102,49 +89,39 @@ export interface BareSaturation {
   cpuMsPerRun: number;
 }
 
-/** `sessions` sessions (one thread each) running `runsEach` back to back, all at once; throughput = runs / wall. */
-export async function bareSaturation(
-  onnxPath: string,
-  dims: number[],
-  o: { sessions: number; intraOpThreads: number; warmup: number; runsEach: number },
-): Promise<BareSaturation> {
-  const workers = await Promise.all(Array.from({ length: o.sessions }, () => OrtWorker.start({ onnxPath, session: { intraOpThreads: o.intraOpThreads } })));
-  try {
-    if (o.warmup) await Promise.all(workers.map((w) => w.run(o.warmup, dims)));
-    const t0 = performance.now();
-    const c0 = processCpuMs();
-    const times = (await Promise.all(workers.map((w) => w.run(o.runsEach, dims)))).flat();
-    const wallMs = performance.now() - t0;
-    const cpuMsPerRun = (processCpuMs() - c0) / times.length;
-    return { sessions: o.sessions, intraOpThreads: o.intraOpThreads, runs: times.length, wallMs, throughput: times.length / (wallMs / 1000), perRun: summarize(times), cpuMsPerRun };
-  } finally {
-    await Promise.all(workers.map((w) => w.close()));
-  }
-}
-
 /**
- * Saturation sessions kept alive so that blocks of bare runs can alternate with blocks of server load: the two
- * throughputs of a ratio then see the same machine load.
+ * `sessions` sessions with `intraOpThreads` threads each, warmed up by one run each. Measured once for the saturation
+ * table (`saturation`), the best shape is kept alive so that blocks of bare runs can alternate with blocks of server
+ * load: the two throughputs of a ratio then see the same machine load.
  */
 export class SaturationRig {
   private constructor(
     private readonly workers: OrtWorker[],
     private readonly dims: number[],
+    readonly sessions: number,
+    readonly intraOpThreads: number,
   ) {}
 
   static async start(onnxPath: string, dims: number[], o: { sessions: number; intraOpThreads: number }): Promise<SaturationRig> {
     const workers = await Promise.all(Array.from({ length: o.sessions }, () => OrtWorker.start({ onnxPath, session: { intraOpThreads: o.intraOpThreads } })));
-    const rig = new SaturationRig(workers, dims);
+    const rig = new SaturationRig(workers, dims, o.sessions, o.intraOpThreads);
     await rig.block(1);
     return rig;
   }
 
   /** Every session runs `runsEach` back to back, all at once. */
-  async block(runsEach: number): Promise<{ runs: number; wallMs: number; cpuMs: number }> {
+  async block(runsEach: number): Promise<{ times: number[]; wallMs: number; cpuMs: number }> {
     const t0 = performance.now();
     const c0 = processCpuMs();
     const times = (await Promise.all(this.workers.map((w) => w.run(runsEach, this.dims)))).flat();
-    return { runs: times.length, wallMs: performance.now() - t0, cpuMs: processCpuMs() - c0 };
+    return { times, wallMs: performance.now() - t0, cpuMs: processCpuMs() - c0 };
+  }
+
+  /** One block of `runsEach` runs per session; throughput = runs / wall. */
+  async saturation(runsEach: number): Promise<BareSaturation> {
+    const { times, wallMs, cpuMs } = await this.block(runsEach);
+    const runs = times.length;
+    return { sessions: this.sessions, intraOpThreads: this.intraOpThreads, runs, wallMs, throughput: runs / (wallMs / 1000), perRun: summarize(times), cpuMsPerRun: cpuMs / runs };
   }
 
   async close(): Promise<void> {

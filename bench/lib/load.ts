@@ -10,8 +10,6 @@ export interface Sent {
   latencyMs: number;
   /** performance.now() when the answer arrived. */
   doneAt: number;
-  /** Sent before the measurement window opened, answered inside it. */
-  warm?: boolean;
 }
 
 let nextLogid = 1_000_000 + Math.floor(Math.random() * 1_000_000) * 1000;
@@ -85,10 +83,9 @@ export async function closedLoop(client: VideoClient, req: PipelineRequest, o: {
   await Promise.all(
     Array.from({ length: o.concurrency }, async () => {
       while (performance.now() < to) {
-        const startedAt = performance.now();
         const r = await sendOne(client, req);
         answeredTotal++;
-        if (r.doneAt >= from && r.doneAt <= to) inWindow.push(startedAt >= from ? r : { ...r, warm: true });
+        if (r.doneAt >= from && r.doneAt <= to) inWindow.push(r);
       }
     }),
   );
