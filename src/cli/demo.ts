@@ -164,10 +164,11 @@ export async function renderTestClip(file: string, seconds = 2): Promise<void> {
 }
 
 /**
- * Fingerprint of the code that builds and converts the demo model (src/paddle/**): a cache made by other code —
- * an older checkout, a changed translator — is rebuilt instead of silently served.
+ * Fingerprint of the code that builds and converts the demo model (src/paddle/** and the make-model and convert
+ * commands): a cache made by other code — an older checkout, a changed translator — is rebuilt instead of silently
+ * served. The bench keys its own derived model on it too.
  */
-async function builderFingerprint(): Promise<string> {
+export async function builderFingerprint(): Promise<string> {
   const hash = createHash('sha256');
   const walk = async (dir: string): Promise<void> => {
     for (const e of (await readdir(dir, { withFileTypes: true })).sort((x, y) => (x.name < y.name ? -1 : 1))) {
@@ -177,6 +178,7 @@ async function builderFingerprint(): Promise<string> {
     }
   };
   await walk(path.join(REPO_ROOT, 'src', 'paddle'));
+  for (const cmd of ['make-model.ts', 'convert.ts']) hash.update(cmd).update(await readFile(path.join(REPO_ROOT, 'src', 'cli', cmd)));
   return hash.digest('hex').slice(0, 16);
 }
 
