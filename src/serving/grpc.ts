@@ -2,8 +2,8 @@
 // as bytes (identity deserializer) and decoded in a worker, so a 40–100 MB message is never turned into JS
 // strings on the event loop. Errors are answered as Response messages with err_no, as Paddle Serving does.
 import * as grpc from '@grpc/grpc-js';
-import protobuf from 'protobufjs';
-import { PROTO_PATH, pipelineServiceDefinition } from '../protocol/proto.ts';
+import { ErrorCode } from '../errors.ts';
+import { pipelineServiceDefinition } from '../protocol/proto.ts';
 import { errorResponse, type PipelineResponse } from '../protocol/types.ts';
 import { handlePrediction, type HandlerContext } from './handler.ts';
 
@@ -13,16 +13,6 @@ export interface GrpcOptions {
   maxMessageBytes: number;
 }
 
-let responseType: protobuf.Type | undefined;
-function encodeResponse(r: PipelineResponse): Buffer {
-  if (!responseType) {
-    const root = new protobuf.Root();
-    root.loadSync(PROTO_PATH, { keepCase: true });
-    responseType = root.lookupType('baidu.paddle_serving.pipeline_serving.Response');
-  }
-  return Buffer.from(responseType.encode(responseType.fromObject(r)).finish());
-}
-
 export async function startGrpc(ctx: HandlerContext, opts: GrpcOptions): Promise<{ server: grpc.Server; port: number }> {
   const server = new grpc.Server({
     'grpc.max_receive_message_length': opts.maxMessageBytes,
@@ -30,19 +20,16 @@ export async function startGrpc(ctx: HandlerContext, opts: GrpcOptions): Promise
   });
   const base = pipelineServiceDefinition();
   const inference = base.inference!;
-  const service: grpc.ServiceDefinition = {
-    inference: {
-      ...inference,
-      requestDeserialize: (b: Buffer) => b,
-      responseSerialize: (r: PipelineResponse) => encodeResponse(r),
-    },
-  };
+  // Only the request side is overridden; responses use proto-loader's own serializer.
+  const service: grpc.ServiceDefinition = { inference: { ...inference, requestDeserialize: (b: Buffer) => b } };
   const opName = ctx.op.opts.name;
   server.addService(service, {
     inference: (call: grpc.ServerUnaryCall<Buffer, PipelineResponse>, callback: grpc.sendUnaryData<PipelineResponse>) => {
-      handlePrediction(ctx, call.request, 'proto', 'grpc', { peer: call.getPeer() }).then(
+      // grpc-js's message buffer is ours once the call is decoded; a small one may be Node's shared pool, never ours.
+      const ownsBuffer = call.request.buffer.byteLength > Buffer.poolSize;
+      handlePrediction(ctx, call.request, 'proto', 'grpc', { peer: call.getPeer(), ownsBuffer }).then(
         ({ response }) => callback(null, response),
-        (e: Error) => callback(null, errorResponse(10000, `[${opName}] ${e.message}`)),
+        (e: Error) => callback(null, errorResponse(ErrorCode.UNKNOWN, `[${opName}] ${e.message}`)),
       );
     },
   });

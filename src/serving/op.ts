@@ -146,11 +146,11 @@ export class VideoOp {
   }
 
   private async process(raw: Uint8Array, format: 'json' | 'proto', t0: number, signal: AbortSignal, ownsBuffer: boolean): Promise<OpResult> {
-    // Transfer the body's ArrayBuffer when it is ours to give (a pool buffer, or a body filling a buffer of its own);
-    // a slice of a shared buffer (gRPC's message) is copied.
+    // Transfer the body's ArrayBuffer when it is ours to give (the transport says so, or the body fills a buffer of its
+    // own); anything else, e.g. a slice of Node's shared Buffer pool, is copied (Buffer#slice would only be a view).
     const whole = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength;
     const owned = raw.buffer instanceof ArrayBuffer && (ownsBuffer || whole);
-    const bytes = owned ? raw : raw.slice();
+    const bytes = owned ? raw : new Uint8Array(raw);
     const prep = await this.prepare.run<PrepareResult>({ kind: 'prepare', raw: bytes, format }, [bytes.buffer as ArrayBuffer], signal);
     if (signal.aborted) throw new ServingError(ErrorCode.TIMEOUT, 'cancelled');
     const inf = await this.enqueueInfer(prep.input, prep.dims, signal);
