@@ -9,7 +9,7 @@ import { WorkerGroup } from '../src/serving/pool.ts';
 import type { InferResult } from '../src/serving/messages.ts';
 import { loadServingModel } from '../src/paddle/serving_model.ts';
 import { parseServingConfig } from '../src/serving/config.ts';
-import { onnxFileOf, startServer } from '../src/serving/server.ts';
+import { startServer } from '../src/serving/server.ts';
 import { TINY_PIPELINE, framesBody, postJson, removeDir, servingDir, syntheticFrames, tempDir } from './serving-fixtures.ts';
 
 const dirs: string[] = [];
@@ -70,7 +70,7 @@ test('the server serves from a dir holding one differently named .onnx and from 
     [path.join(other, 'tiny.onnx'), path.join(other, 'tiny.onnx')],
     [path.join(path.dirname(dir), 'inference'), undefined],
   ] as const) {
-    assert.equal(await onnxFileOf(modelConfig, await loadServingModel(modelConfig)), file, modelConfig);
+    assert.equal((await loadServingModel(modelConfig)).onnxFile, file, modelConfig);
   }
   const fetchName = (await loadServingModel(dir)).fetches[0]!.name;
   for (const modelConfig of [dir, other, path.join(other, 'tiny.onnx')]) {

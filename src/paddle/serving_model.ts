@@ -3,7 +3,7 @@
 //  - a serving dir written by Paddle Serving's own converter (conf + Paddle model, translated on load),
 //  - a plain .onnx file, or a dir holding only an .onnx (feeds/fetches from the ONNX graph).
 import { readFile, readdir, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { ModelFormatError } from '../errors.ts';
 import { translateProgram } from './onnx/index.ts';
 import { findPaddleModelFiles, LABEL_LIST_FILE, loadPaddleModel, ONNX_FILE, SERVER_CONF, SERVER_CONF_STREAM } from './convert.ts';
@@ -16,6 +16,8 @@ export interface ServingModel {
   feeds: ServingVar[];
   fetches: ServingVar[];
   onnx: Uint8Array;
+  /** The .onnx file the bytes were read from (absolute); undefined for a Paddle model translated in memory. */
+  onnxFile?: string;
   labelListPath?: string;
   source: 'onnx' | 'paddle';
 }
@@ -36,12 +38,10 @@ export async function loadServingModel(pathOrDir: string, o: { onProgress?: (msg
   } catch {
     throw new ModelFormatError(pathOrDir, 'model path not found (expected a serving dir or an .onnx file)');
   }
-  if (info.isFile()) {
-    if (!pathOrDir.endsWith('.onnx')) throw new ModelFormatError(pathOrDir, 'expected a serving dir or an .onnx file');
-    return fromOnnxFile(pathOrDir, dirname(pathOrDir));
-  }
-  const dir = pathOrDir;
+  if (info.isFile() && !pathOrDir.endsWith('.onnx')) throw new ModelFormatError(pathOrDir, 'expected a serving dir or an .onnx file');
+  const dir = info.isFile() ? dirname(pathOrDir) : pathOrDir;
   const labelListPath = (await exists(join(dir, LABEL_LIST_FILE))) ? join(dir, LABEL_LIST_FILE) : undefined;
+  if (info.isFile()) return { ...(await fromOnnxFile(pathOrDir, dir)), ...(labelListPath ? { labelListPath } : {}) };
   const conf = await readConf(dir);
   const onnxPath = join(dir, ONNX_FILE);
 
@@ -50,7 +50,7 @@ export async function loadServingModel(pathOrDir: string, o: { onProgress?: (msg
     const graph = readOnnxIo(onnx, onnxPath);
     const c = conf ?? configFromOnnx(graph);
     checkAgainstOnnx(c, graph, onnxPath, conf ? join(dir, SERVER_CONF) : undefined);
-    return { dir, ...c, onnx, source: 'onnx', ...(labelListPath ? { labelListPath } : {}) };
+    return { dir, ...c, onnx, onnxFile: resolve(onnxPath), source: 'onnx', ...(labelListPath ? { labelListPath } : {}) };
   }
 
   const paddle = await findPaddleModelFiles(dir);
@@ -80,7 +80,7 @@ async function readConf(dir: string): Promise<GeneralModelConfig | undefined> {
 async function fromOnnxFile(path: string, dir: string): Promise<ServingModel> {
   const onnx = await readFile(path);
   const c = configFromOnnx(readOnnxIo(onnx, path));
-  return { dir, ...c, onnx, source: 'onnx' };
+  return { dir, ...c, onnx, onnxFile: resolve(path), source: 'onnx' };
 }
 
 function checkAgainstOnnx(c: GeneralModelConfig, g: OnnxIo, onnxFile: string, confFile: string | undefined): void {

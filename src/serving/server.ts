@@ -1,13 +1,13 @@
 // Server lifecycle: config → model → workers → warm-up → listeners; and the reverse on shutdown.
 // Startup fails fast with one clear message (missing/corrupt model, untranslatable op, port taken, bad config).
 import { existsSync, readFileSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Server as GrpcServer } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import type { ServingModel } from '../paddle/serving_model.ts';
 import { loadServingConfig, type OpConf, type ServingConfig } from './config.ts';
 import { openServingLogs, type ServingLogs } from './logs.ts';
 import { WorkerGroup } from './pool.ts';
@@ -56,41 +56,16 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-interface ServingModelLike {
-  dir: string;
-  feeds: { name: string; alias: string; shape: number[] }[];
-  fetches: { name: string; alias: string; shape: number[] }[];
-  onnx: Uint8Array;
-  labelListPath?: string;
-  source: string;
-}
-
-async function loadModel(dir: string): Promise<ServingModelLike> {
+async function loadModel(dir: string): Promise<ServingModel> {
   if (!existsSync(dir)) {
     throw new StartupError(`model_config ${dir} does not exist; create it with: vidserve convert --dirname <inference model dir> --serving_server ${path.basename(dir)} ...`);
   }
   const { loadServingModel } = await import('../paddle/serving_model.ts');
   try {
-    return (await loadServingModel(dir)) as ServingModelLike;
+    return await loadServingModel(dir);
   } catch (e) {
     throw new StartupError(`cannot load the serving model in ${dir}: ${(e as Error).message}`);
   }
-}
-
-/**
- * The .onnx file loadServingModel read the model from (a given .onnx path, the serving dir's model.onnx, or the
- * dir's only .onnx), checked by size against the bytes it read; undefined for a Paddle model translated in memory.
- */
-export async function onnxFileOf(modelConfig: string, model: ServingModelLike): Promise<string | undefined> {
-  if (model.source !== 'onnx') return undefined;
-  const candidates = modelConfig.endsWith('.onnx')
-    ? [modelConfig]
-    : [path.join(model.dir, 'model.onnx'), ...(await readdir(model.dir)).filter((n) => n.endsWith('.onnx')).map((n) => path.join(model.dir, n))];
-  for (const file of candidates) {
-    const st = await stat(file).catch(() => null);
-    if (st?.isFile() && st.size === model.onnx.byteLength) return path.resolve(file);
-  }
-  return undefined;
 }
 
 function loadLabels(candidates: Array<string | undefined>, log: Logger, say: (l: string) => void): LabelMap {
@@ -123,7 +98,7 @@ function probePort(host: string, port: number, key: string): Promise<void> {
 }
 
 
-function pickFetch(model: ServingModelLike, op: OpConf): { name: string; alias: string } {
+function pickFetch(model: ServingModel, op: OpConf): { name: string; alias: string } {
   const wanted = op.localServiceConf.fetchList;
   if (wanted.length > 1) throw new StartupError(`op.${op.name}.local_service_conf.fetch_list: the video op reads one score output; got ${JSON.stringify(wanted)}`);
   if (wanted.length === 0) {
@@ -172,12 +147,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       say(`warning: ${msg}`);
     }
     const lsc = op.localServiceConf;
-    let model: ServingModelLike | null = await loadModel(lsc.modelConfig);
+    let model: ServingModel | null = await loadModel(lsc.modelConfig);
     const feed = model.feeds[0];
     if (!feed) throw new StartupError(`the serving model in ${model.dir} declares no feed_var`);
     const fetch = pickFetch(model, op);
     const labels = loadLabels(
-      [opts.labelList, op.labelList, model.labelListPath ?? (existsSync(path.join(model.dir, 'label_list.txt')) ? path.join(model.dir, 'label_list.txt') : undefined)],
+      [opts.labelList, op.labelList, model.labelListPath],
       log,
       say,
     );
@@ -193,8 +168,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     const prepStart = WorkerGroup.start('prepare', op.preprocessWorkers, { role: 'prepare', pipeline: opts.pipeline });
     // Infer workers load the .onnx file themselves (also when a crashed one restarts): no copy of the model bytes
     // per worker, none kept on this thread. Only a model translated in memory at startup is passed as bytes.
-    const onnxFile = await onnxFileOf(lsc.modelConfig, model);
-    const inferStart = WorkerGroup.start('infer', op.concurrency, { role: 'infer', model: onnxFile ?? model.onnx, session, feedName: feed.name, fetchName: fetch.name });
+    const inferStart = WorkerGroup.start('infer', op.concurrency, { role: 'infer', model: model.onnxFile ?? model.onnx, session, feedName: feed.name, fetchName: fetch.name });
     const modelInfo = { dir: model.dir, source: model.source };
     model = null;
     const [p, i] = await Promise.allSettled([prepStart, inferStart]);
