@@ -7,5 +7,6 @@ export type { PredictMode, VideoInput, DecodedFrames } from './payload.ts';
 export { VideoClientError, InputError, TransportError, PredictionError, ResponseFormatError } from './errors.ts';
 export { parsePyLiteral, PyLiteralError, type PyLiteral } from './pyliteral.ts';
 export { parsePyJson, pyRepr, type PyValue } from './pyrepr.ts';
-export { responseToText, cEscape } from './prototext.ts';
+export { responseToText } from './prototext.ts';
+export { cEscape } from '../protocol/pyformat.ts';
 export { listVideoFiles } from './files.ts';

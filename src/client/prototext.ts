@@ -2,21 +2,7 @@
 // as_utf8=False), which is what the seed's pipeline_rpc_client.py prints: proto3 scalars at their default value are
 // left out, repeated fields repeat their name, strings are C-escaped byte by byte.
 import type { PipelineResponse, PipelineTensor } from '../protocol/types.ts';
-import { pyFloatRepr as reprFloat } from '../protocol/pyformat.ts';
-
-const ESCAPES: Record<number, string> = { 9: '\\t', 10: '\\n', 13: '\\r', 34: '\\"', 39: "\\'", 92: '\\\\' };
-
-/** Python's text_encoding.CEscape over the UTF-8 bytes: non-ASCII and control bytes become 3-digit octal. */
-export function cEscape(s: string): string {
-  let out = '';
-  for (const b of Buffer.from(s, 'utf8')) {
-    const e = ESCAPES[b];
-    if (e !== undefined) out += e;
-    else if (b < 32 || b >= 127) out += '\\' + b.toString(8).padStart(3, '0');
-    else out += String.fromCharCode(b);
-  }
-  return out;
-}
+import { cEscape, pyFloatRepr as reprFloat } from '../protocol/pyformat.ts';
 
 /** float fields print as the shortest decimal that round-trips through float32; double fields as Python repr. */
 function float32Text(x: number): string {
@@ -46,21 +32,12 @@ function tensorText(t: PipelineTensor, indent: string): string[] {
   rep('str_data', t.str_data, (s) => `"${cEscape(s)}"`);
   // Over JSON, bytes arrive as base64 text (protobuf's JSON mapping); over gRPC as raw bytes.
   const bytes = typeof t.byte_data === 'string' ? Buffer.from(t.byte_data, 'base64') : t.byte_data;
-  if (bytes && bytes.length > 0) lines.push(`${indent}byte_data: "${cEscapeBytes(bytes)}"`);
+  if (bytes && bytes.length > 0) lines.push(`${indent}byte_data: "${cEscape(bytes)}"`);
   if (t.elem_type) lines.push(`${indent}elem_type: ${t.elem_type}`);
   rep('shape', t.shape, num);
   rep('lod', t.lod, num);
   if (t.name) lines.push(`${indent}name: "${cEscape(t.name)}"`);
   return lines;
-}
-
-function cEscapeBytes(bytes: Uint8Array): string {
-  let out = '';
-  for (const b of bytes) {
-    const e = ESCAPES[b];
-    out += e ?? (b < 32 || b >= 127 ? '\\' + b.toString(8).padStart(3, '0') : String.fromCharCode(b));
-  }
-  return out;
 }
 
 /** The Response in text format, one field per line, ending with a newline (print adds one more). */

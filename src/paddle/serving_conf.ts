@@ -4,6 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { ModelFormatError } from '../errors.ts';
+import { cEscape } from '../protocol/pyformat.ts';
 import { VarTypeCode, type DType, type ProgramDesc, type VarDesc } from './types.ts';
 
 /** One feed_var / fetch_var. For fetches `feedType` holds fetch_type (same codes). */
@@ -104,22 +105,6 @@ export function configFromProgram(
 }
 
 // ---- text format ----
-
-/** C-style escaping as Python protobuf's text_encoding.CEscape (bytes of the UTF-8 encoding, octal for the rest). */
-function cEscape(s: string): string {
-  let out = '';
-  for (const b of Buffer.from(s, 'utf8')) {
-    if (b === 0x0a) out += '\\n';
-    else if (b === 0x0d) out += '\\r';
-    else if (b === 0x09) out += '\\t';
-    else if (b === 0x22) out += '\\"';
-    else if (b === 0x27) out += "\\'";
-    else if (b === 0x5c) out += '\\\\';
-    else if (b < 0x20 || b >= 0x7f) out += '\\' + b.toString(8).padStart(3, '0');
-    else out += String.fromCharCode(b);
-  }
-  return out;
-}
 
 function varText(kind: 'feed_var' | 'fetch_var', v: ServingVar): string {
   let s = `${kind} {\n`;

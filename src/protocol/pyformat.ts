@@ -64,3 +64,18 @@ export function pyFloatList(items: readonly number[]): string {
 export function pyIntList(items: readonly number[]): string {
   return `[${items.map((n) => String(Math.trunc(n))).join(', ')}]`;
 }
+
+const C_ESCAPES: Record<number, string> = { 9: '\\t', 10: '\\n', 13: '\\r', 34: '\\"', 39: "\\'", 92: '\\\\' };
+
+/**
+ * Python protobuf's text_encoding.CEscape (what text format writes inside quotes), over the bytes or over a string's
+ * UTF-8 bytes: quotes, backslash and \t \n \r escaped, other control and non-ASCII bytes as 3-digit octal.
+ */
+export function cEscape(v: string | Uint8Array): string {
+  let out = '';
+  for (const b of typeof v === 'string' ? Buffer.from(v, 'utf8') : v) {
+    const e = C_ESCAPES[b];
+    out += e ?? (b < 32 || b >= 127 ? '\\' + b.toString(8).padStart(3, '0') : String.fromCharCode(b));
+  }
+  return out;
+}
