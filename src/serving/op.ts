@@ -6,6 +6,7 @@ import { WorkerGroup } from './pool.ts';
 import type { InferResult, PrepareResult } from './messages.ts';
 import type { RequestMeta } from './request.ts';
 import { formatPrediction, predict, type LabelMap, type Prediction } from './postprocess.ts';
+import { numel } from '../tensor.ts';
 
 export interface StageTimings {
   /** Body/message receipt (HTTP only; measured by the transport). */
@@ -247,7 +248,7 @@ export class VideoOp {
       .run<InferResult>({ kind: 'infer', input, dims }, [input.buffer as ArrayBuffer])
       .then((r) => {
         // Split the batch's score rows back to their requests.
-        const rowLen = r.dims.slice(1).reduce((a, b) => a * b, 1);
+        const rowLen = numel(r.dims.slice(1));
         let row = 0;
         for (const it of items) {
           const rows = it.dims[0]!;

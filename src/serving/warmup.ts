@@ -1,8 +1,9 @@
 // The warm-up input, shared with the bench so both time the model on the same data.
+import { numel } from '../tensor.ts';
 
 /** A deterministic, non-constant input for the warm-up run (values roughly like normalized pixels). */
 export function warmupInput(dims: number[]): Float32Array {
-  const n = dims.reduce((a, b) => a * b, 1);
+  const n = numel(dims);
   const x = new Float32Array(n);
   let s = 12345;
   for (let i = 0; i < n; i++) {

@@ -1,5 +1,5 @@
 // NumPy .npy files (format 1.0; 2.0/3.0 headers are read too): little-endian float32 / uint8, C order.
-import type { Tensor } from '../tensor.ts';
+import { numel, type Tensor } from '../tensor.ts';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
@@ -10,7 +10,7 @@ const DESCR = { float32: '<f4', uint8: '|u1' } as const;
 /** Serialises a float32 or uint8 tensor as .npy v1.0 (header padded to a multiple of 64 bytes, as NumPy does). */
 export function writeNpy(t: NpyArray): Uint8Array {
   const isFloat = t.data instanceof Float32Array;
-  const n = t.dims.reduce((a, b) => a * b, 1);
+  const n = numel(t.dims);
   if (n !== t.data.length) throw new Error(`npy: dims [${t.dims}] hold ${n} values, data has ${t.data.length}`);
   const shape = t.dims.length === 1 ? `(${t.dims[0]},)` : `(${t.dims.join(', ')})`;
   let header = `{'descr': '${isFloat ? DESCR.float32 : DESCR.uint8}', 'fortran_order': False, 'shape': ${shape}, }`;
@@ -54,7 +54,7 @@ export function readNpy(bytes: Uint8Array, name = 'npy'): NpyArray {
     .map((s) => s.trim())
     .filter((s) => s.length)
     .map(Number);
-  const n = dims.reduce((a, b) => a * b, 1);
+  const n = numel(dims);
   const start = offset + headerLen;
   if (descr === '<f4') {
     if (bytes.length - start < n * 4) throw new Error(`${name}: truncated data (${bytes.length - start} bytes for ${n} float32)`);

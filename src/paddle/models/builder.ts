@@ -2,6 +2,7 @@
 // save_inference_model) writes them: the same input/output slots (including the empty optional ones),
 // the same attribute sets and defaults, and Paddle's unique-name scheme for temporaries (<prefix>_<n>.tmp_<k>).
 import { VarTypeCode, type AttrValue, type DType, type OpDesc, type ProgramDesc, type VarDesc } from '../types.ts';
+import { numel } from '../../tensor.ts';
 
 const f32 = (x: number): AttrValue => ({ kind: 'float', value: Math.fround(x) });
 const int = (x: number): AttrValue => ({ kind: 'int', value: x });
@@ -343,7 +344,7 @@ export function inferReshape(input: readonly number[], shape: readonly number[])
   const inKnown = input.every((d) => d >= 0);
   const neg = out.indexOf(-1);
   if (neg >= 0 && inKnown) {
-    const total = input.reduce((a, b) => a * b, 1);
+    const total = numel(input);
     const rest = out.reduce((a, b, i) => (i === neg ? a : a * b), 1);
     out[neg] = total / rest;
   }

@@ -5,6 +5,7 @@ import { GraphBuilder } from './graph.ts';
 import { CONVERTERS } from './ops/index.ts';
 import { encodeModel, onnxDataType, type OnnxValueInfo } from './proto.ts';
 import { inferSymbolicShapes, onnxDim, type SymDim } from './symbolic.ts';
+import { numel } from '../../tensor.ts';
 
 export { OpTranslationError, type TemporalShiftForm } from './context.ts';
 
@@ -197,7 +198,7 @@ function valueInfo(
 
 /** Values of a small integer parameter (usable where ONNX needs an attribute, e.g. a concat axis). */
 function intValues(p: ParamTensor): KnownConst | undefined {
-  const n = p.dims.reduce((a, b) => a * b, 1);
+  const n = numel(p.dims);
   if (n > 64) return undefined;
   const view = new DataView(p.data.buffer, p.data.byteOffset, p.data.byteLength);
   if (p.dtype === 'int32') return { dims: p.dims, values: Array.from({ length: n }, (_, i) => view.getInt32(4 * i, true)) };

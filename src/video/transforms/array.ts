@@ -1,6 +1,6 @@
 // PaddleVideo's Image2Array and Normalization (augmentations.py).
 import { inputError } from '../../errors.ts';
-import type { Tensor } from '../../tensor.ts';
+import { numel, type Tensor } from '../../tensor.ts';
 import { forEachRow, type AnyImage } from './image.ts';
 
 export interface Image2ArrayArgs {
@@ -117,7 +117,7 @@ export function normalization(args: NormalizationArgs, arr: Tensor<Uint8Array>):
   const out = new Float32Array(arr.data.length);
   const src = arr.data;
   // Elements come in runs of `inner` sharing one mean/std entry; entries cycle with period n.
-  const inner = axis < 0 ? src.length : arr.dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const inner = axis < 0 ? src.length : numel(arr.dims.slice(axis + 1));
   for (let start = 0, block = 0; start < src.length; start += inner, block++) {
     const table = tables[axis < 0 ? 0 : block % n]!;
     const end = Math.min(start + inner, src.length);

@@ -5,6 +5,7 @@ import { normAxis } from '../context.ts';
 import { attr, rawBytes } from '../graph.ts';
 import { onnxDataType } from '../proto.ts';
 import { dtypeFromCode, type DType } from '../../types.ts';
+import { numel } from '../../../tensor.ts';
 
 /** A list of [1]-shaped int tensors (Paddle's *TensorList inputs) as one int64 vector. */
 function int64Vector(ctx: OpContext, names: string[]): string {
@@ -177,7 +178,7 @@ export function fillConstant(ctx: OpContext): void {
   const dynamicShape = ctx.hasInput('ShapeTensorList') || ctx.hasInput('ShapeTensor');
   if (!dynamicShape) {
     const dims = ctx.ints('shape', []);
-    const n = dims.reduce((a, b) => a * b, 1);
+    const n = numel(dims);
     if (!valueTensor) {
       const values = Array<number>(n).fill(value);
       const tensor = { name: `${out}/value`, dataType: onnxDataType(dtype), dims, raw: rawBytes(dtype, values) };
