@@ -1,7 +1,8 @@
 // Builds the pipeline request for one video, in either of the two input forms the server accepts:
 //   frames: the seed's protocol — every frame decoded here, RGB uint8 [T,H,W,3], base64, plus "(T, H, W, 3)";
 //   video:  the compressed file as base64 (far smaller; the server decodes only the frames it samples).
-import { readFile, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readFile, stat } from 'node:fs/promises';
 import type { PipelineRequest } from '../protocol/types.ts';
 import { InputError } from './errors.ts';
 
@@ -35,8 +36,8 @@ function base64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 }
 
-/** Reads a video file's bytes, with one clear message for a missing path, a directory or an unreadable file. */
-export async function readVideoFile(file: string): Promise<Buffer> {
+/** Checks a video path before anything reads it: one clear message for a missing path, a directory, an empty or an unreadable file. */
+async function checkVideoFile(file: string): Promise<void> {
   let st;
   try {
     st = await stat(file);
@@ -48,6 +49,16 @@ export async function readVideoFile(file: string): Promise<Buffer> {
   if (!st.isFile()) throw new InputError('NOT_A_FILE', `${file}: not a regular file`, file);
   if (st.size === 0) throw new InputError('NOT_A_VIDEO', `${file}: empty file, not a video`, file);
   try {
+    await access(file, constants.R_OK);
+  } catch (e) {
+    throw new InputError('UNREADABLE', `${file}: cannot read (${(e as Error).message})`, file, { cause: e });
+  }
+}
+
+/** Reads a video file's bytes, after checkVideoFile. */
+export async function readVideoFile(file: string): Promise<Buffer> {
+  await checkVideoFile(file);
+  try {
     return await readFile(file);
   } catch (e) {
     throw new InputError('UNREADABLE', `${file}: cannot read (${(e as Error).message})`, file, { cause: e });
@@ -56,8 +67,8 @@ export async function readVideoFile(file: string): Promise<Buffer> {
 
 /** Decodes every frame (RGB [T,H,W,3]); input ffmpeg cannot read is NOT_A_VIDEO. */
 async function decodeInput(input: string | Uint8Array): Promise<DecodedFrames> {
-  // A path gets the existence/emptiness checks (clear messages) before ffmpeg sees it.
-  if (typeof input === 'string') await readVideoFile(input);
+  // A path gets the existence/emptiness checks (clear messages) before ffmpeg reads it.
+  if (typeof input === 'string') await checkVideoFile(input);
   const label = typeof input === 'string' ? input : `video buffer (${input.byteLength} bytes)`;
   const { decodeAllFrames } = await import('../video/decode.ts');
   let frames: DecodedFrames;
