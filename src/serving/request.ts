@@ -6,6 +6,7 @@ import { ElemType, PROFILE_KEY, type PipelineTensor } from '../protocol/types.ts
 import { parseFramesShape, ShapeSyntaxError } from '../protocol/shape.ts';
 import { ByteSpan, JsonBodyError, parseJsonBytes, type JsonValue } from './jsonbody.ts';
 import { ProtoBodyError, readRequestMessage, type ProtoRequestFields } from './protobody.ts';
+import { parseNpyHeader } from '../video/npy.ts';
 
 export type WireString = string | ByteSpan;
 
@@ -341,18 +342,13 @@ function base64Into(v: WireString, from: number, to: number, target: Buffer, at:
 
 /** A uint8 array saved by numpy.save (the Python client's use_tensor_bytes mode). */
 function readNpyUint8(b: Uint8Array): { data: Uint8Array; shape: number[] } {
-  const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
-  if (b.length < 10 || magic.some((m, i) => b[i] !== m)) throw inputError('tensor "frames" byte_data is not a .npy array');
-  const major = b[6]!;
-  const hlen = major === 1 ? b[8]! | (b[9]! << 8) : b[8]! | (b[9]! << 8) | (b[10]! << 16) | (b[11]! << 24);
-  const hstart = major === 1 ? 10 : 12;
-  const header = Buffer.from(b.buffer, b.byteOffset + hstart, Math.min(hlen, b.length - hstart)).toString('latin1');
-  if (!/'descr':\s*'\|u1'/.test(header)) throw inputError(`tensor "frames" .npy must be uint8, header ${header.trim()}`);
-  if (/'fortran_order':\s*True/.test(header)) throw inputError('tensor "frames" .npy must be C-ordered');
-  const m = /'shape':\s*\(([^)]*)\)/.exec(header);
-  if (!m) throw inputError('tensor "frames" .npy header has no shape');
-  const shape = m[1]!.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
-  return { data: b.subarray(hstart + hlen), shape };
+  const h = parseNpyHeader(b);
+  if (!h) throw inputError('tensor "frames" byte_data is not a .npy array');
+  if (h.descr !== '|u1') throw inputError(`tensor "frames" .npy must be uint8, header ${h.text.trim()}`);
+  if (h.fortran) throw inputError('tensor "frames" .npy must be C-ordered');
+  if (!h.dims) throw inputError('tensor "frames" .npy header has no shape');
+  // A view, not a copy: the request buffer stays alive until the prepare task ends.
+  return { data: b.subarray(h.dataOffset), shape: h.dims };
 }
 
 export { now as clock };

@@ -30,32 +30,46 @@ export function writeNpy(t: NpyArray): Uint8Array {
   return out;
 }
 
-/** Parses a .npy holding float32 ('<f4') or uint8 ('|u1' / '<u1'), C order. `name` is used in error messages. */
-export function readNpy(bytes: Uint8Array, name = 'npy'): NpyArray {
-  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) throw new Error(`${name}: not a NumPy .npy file`);
+/** A .npy header, read but not judged: each reader decides which versions, dtypes and orders it takes. */
+export interface NpyHeader {
+  major: number;
+  /** The header's dict text. */
+  text: string;
+  descr?: string;
+  fortran?: boolean;
+  dims?: number[];
+  /** Where the array data starts. */
+  dataOffset: number;
+}
+
+/** The header of a .npy file (version 1.0: 2-byte header length; later versions: 4-byte); undefined without the magic. */
+export function parseNpyHeader(bytes: Uint8Array): NpyHeader | undefined {
+  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) return undefined;
   const major = bytes[6]!;
-  let headerLen: number;
-  let offset: number;
-  if (major === 1) {
-    headerLen = bytes[8]! | (bytes[9]! << 8);
-    offset = 10;
-  } else if (major === 2 || major === 3) {
-    headerLen = new DataView(bytes.buffer, bytes.byteOffset + 8, 4).getUint32(0, true);
-    offset = 12;
-  } else throw new Error(`${name}: unsupported .npy version ${major}`);
-  const header = new TextDecoder('latin1').decode(bytes.subarray(offset, offset + headerLen));
-  const descr = /'descr'\s*:\s*'([^']+)'/.exec(header)?.[1];
-  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
-  const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (!descr || !fortran || shapeText === undefined) throw new Error(`${name}: malformed .npy header: ${header.trim()}`);
-  if (fortran === 'True') throw new Error(`${name}: Fortran-order arrays are not supported`);
+  const offset = major === 1 ? 10 : 12;
+  const headerLen = major === 1 ? bytes[8]! | (bytes[9]! << 8) : new DataView(bytes.buffer, bytes.byteOffset + 8, 4).getUint32(0, true);
+  const text = new TextDecoder('latin1').decode(bytes.subarray(offset, offset + headerLen));
+  const descr = /'descr'\s*:\s*'([^']+)'/.exec(text)?.[1];
+  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(text)?.[1];
+  const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(text)?.[1];
   const dims = shapeText
-    .split(',')
+    ?.split(',')
     .map((s) => s.trim())
     .filter((s) => s.length)
     .map(Number);
+  return { major, text, descr, fortran: fortran === undefined ? undefined : fortran === 'True', dims, dataOffset: offset + headerLen };
+}
+
+/** Parses a .npy holding float32 ('<f4') or uint8 ('|u1' / '<u1'), C order. `name` is used in error messages. */
+export function readNpy(bytes: Uint8Array, name = 'npy'): NpyArray {
+  const h = parseNpyHeader(bytes);
+  if (!h) throw new Error(`${name}: not a NumPy .npy file`);
+  if (h.major < 1 || h.major > 3) throw new Error(`${name}: unsupported .npy version ${h.major}`);
+  const { descr, dims } = h;
+  if (!descr || h.fortran === undefined || !dims) throw new Error(`${name}: malformed .npy header: ${h.text.trim()}`);
+  if (h.fortran) throw new Error(`${name}: Fortran-order arrays are not supported`);
   const n = numel(dims);
-  const start = offset + headerLen;
+  const start = h.dataOffset;
   if (descr === '<f4') {
     if (bytes.length - start < n * 4) throw new Error(`${name}: truncated data (${bytes.length - start} bytes for ${n} float32)`);
     const data = new Float32Array(n);
