@@ -404,8 +404,8 @@ export async function collectSampledFrames(
  * The streaming form of decodeSampledFrames: `onFrame` gets each selected frame (by frame number, ascending) as soon
  * as ffmpeg delivers it, so work on it overlaps the decoding of later frames; the buffer is reused, copy what you
  * keep. Resolves with the final pick (frame numbers in pick order). If the decoder's frame count disagrees with the
- * container's, frames are picked again: `onFrame` may then see frames that the final pick does not use, and a frame
- * number may be delivered again (same pixels).
+ * container's, frames are picked again: `onFrame` may then see frames that the final pick does not use. Each frame
+ * number reaches `onFrame` once.
  */
 export async function forEachSampledFrame(
   input: VideoInput,
@@ -419,23 +419,21 @@ export async function forEachSampledFrame(
     const cap = info.frames;
     // First guess of the readable frame count; confirmed (or corrected) by the decoder's own count.
     let count = Math.min(cap, info.packets);
+    let indices = pickChecked(pick, count, what);
     const seen = new Set<number>();
     for (let attempt = 0; attempt < 2; attempt++) {
-      const indices = pickChecked(pick, count, what);
-      const wanted = [...new Set(indices)].sort((a, b) => a - b);
+      // A second decode converts only the frames the first did not deliver.
+      const wanted = [...new Set(indices)].filter((i) => !seen.has(i)).sort((a, b) => a - b);
       const res = await runDecode(path, what, cap, wanted, info.rotation, info.work, (i, rgb, w, h) => {
         seen.add(i);
         onFrame(i, rgb, w, h);
       }, opts);
       if (res.decoded === 0) throw inputError(`${what} has no decodable video frames`);
-      if (res.decoded !== count) {
-        // The decoder disagreed with the container's count: pick again for the true count.
-        count = res.decoded;
-        const again = pickChecked(pick, count, what);
-        if (!again.every((i) => seen.has(i))) continue;
-        return again;
-      }
-      return indices;
+      if (res.decoded === count) return indices;
+      // The decoder disagreed with the container's count: pick again for the true count.
+      count = res.decoded;
+      indices = pickChecked(pick, count, what);
+      if (indices.every((i) => seen.has(i))) return indices;
     }
     throw new Error(`${what}: decoded frame count is unstable across runs`);
   });

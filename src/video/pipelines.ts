@@ -262,7 +262,6 @@ export async function preprocessVideo(
     const aside = new Map<number, Float32Array | Uint8Array>();
     let transformMs = 0;
     const indices = await forEachSampledFrame(input, pickFirst, (i, rgb, width, height) => {
-      if (slotOf.has(i) || aside.has(i)) return;
       const s = performance.now();
       const img = [{ data: rgb, width, height }];
       const slots = firstPick!.flatMap((f, t) => (f === i ? [t] : []));
