@@ -3,7 +3,7 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { EventEmitter } from 'node:events';
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { spawnViaHelper, startHelper } from './spawner.ts';
 
 let cachedPath: string | undefined;
@@ -30,7 +30,6 @@ export function ffmpegPath(): string {
 
 /** A running ffmpeg: a child process of ours, or one started by the spawner helper (spawner.ts). */
 export interface FfmpegProcess extends EventEmitter {
-  readonly stdin: Writable | null;
   readonly stdout: Readable;
   readonly stderr: Readable;
   kill(signal?: NodeJS.Signals): boolean;
@@ -47,17 +46,17 @@ export function useSpawnerProcess(on = true): void {
   if (viaHelper) startHelper();
 }
 
-/** Starts ffmpeg with stdout and stderr piped (stdin piped only when asked). The final statistics line is kept. */
-export function spawnFfmpeg(args: readonly string[], opts: { stdin?: boolean; signal?: AbortSignal } = {}): FfmpegProcess {
+/** Starts ffmpeg with stdout and stderr piped (no stdin). The final statistics line is kept. */
+export function spawnFfmpeg(args: readonly string[], opts: { signal?: AbortSignal } = {}): FfmpegProcess {
   const bin = ffmpegPath();
   const full = ['-hide_banner', '-nostdin', '-nostats', ...args];
-  if (viaHelper && !opts.stdin) return spawnViaHelper(bin, full, opts.signal);
+  if (viaHelper) return spawnViaHelper(bin, full, opts.signal);
   const child = spawn(bin, full, {
-    stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
     // Aborting kills ffmpeg; waitForExit then rejects with the AbortError.
     signal: opts.signal,
     killSignal: 'SIGKILL',
-  }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
+  }) as ChildProcessByStdio<null, Readable, Readable>;
   return child;
 }
 

@@ -24,7 +24,6 @@ interface Exit {
 
 /** An ffmpeg run through the helper, shaped like the ChildProcess fields decoding uses. */
 export class RemoteProcess extends EventEmitter {
-  readonly stdin = null;
   readonly stdout = new PassThrough();
   readonly stderr = new PassThrough();
   private open = 2;
