@@ -1,8 +1,9 @@
 // `vidserve serve -n PPTSM -c configs/PP-TSM.yaml`: the seed's `recognition_web_service.py -n PPTSM -c ...`.
 import type { Command } from 'commander';
 import { startServer } from '../serving/server.ts';
+import { PIPELINES } from '../video/pipelines.ts';
 
-const MODELS = ['PPTSM', 'PPTSN'];
+const MODELS = Object.keys(PIPELINES);
 
 function port(flag: string) {
   return (v: string): number => {
