@@ -74,6 +74,13 @@ export async function startHttp(ctx: HandlerContext, opts: HttpOptions): Promise
       .send(errorResponse(ErrorCode.NO_SERVICE, `no route ${req.method} ${req.url}; predictions go to POST ${predictionPath(opName)}`));
   });
 
+  const giveBackPlace = async (req: FastifyRequest): Promise<void> => {
+    if (req.vidservedReserved) {
+      req.vidservedReserved = false;
+      ctx.op.unreserve();
+    }
+  };
+
   app.post<{ Body: Uint8Array }>(predictionPath(opName), {
     schema: { response: { 200: RESPONSE_SCHEMA, 503: RESPONSE_SCHEMA } },
     onRequest: async (req, reply) => {
@@ -88,18 +95,8 @@ export async function startHttp(ctx: HandlerContext, opts: HttpOptions): Promise
       }
     },
     // Requests that end before the handler (body too large, client gone) give their place back.
-    onResponse: async (req) => {
-      if (req.vidservedReserved) {
-        req.vidservedReserved = false;
-        ctx.op.unreserve();
-      }
-    },
-    onRequestAbort: async (req) => {
-      if (req.vidservedReserved) {
-        req.vidservedReserved = false;
-        ctx.op.unreserve();
-      }
-    },
+    onResponse: giveBackPlace,
+    onRequestAbort: giveBackPlace,
     handler: async (req: FastifyRequest<{ Body: Uint8Array }>, reply) => {
       const receiveMs = performance.now() - (req.vidservedStart ?? performance.now());
       // No body (and so no content-type parser) gives undefined.
