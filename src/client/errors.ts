@@ -1,4 +1,5 @@
 // Typed errors of the client: every failure says where it happened (input, transport, server) and what to do.
+import { ErrorCode } from '../errors.ts';
 import type { PipelineResponse } from '../protocol/types.ts';
 
 /** Base class: `code` is a stable machine-readable reason. */
@@ -69,15 +70,9 @@ export class ResponseFormatError extends VideoClientError {
   }
 }
 
-// Names of Paddle Serving's CustomExceptionCode values, shown next to the number.
-const CODE_NAMES: Record<number, string> = {
-  5000: 'INPUT_PARAMS_ERROR',
-  6000: 'TIMEOUT',
-  7000: 'TYPE_ERROR',
-  8000: 'INTERNAL_EXCEPTION',
-  9000: 'MODEL_INFERENCE_ERROR',
-  10000: 'UNKNOWN',
-};
+// Names of Paddle Serving's CustomExceptionCode values, shown next to the number (9000: MODEL_INFERENCE_ERROR, the
+// later of its two names in ErrorCode).
+const CODE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(ErrorCode).map(([name, code]) => [code, name]));
 
 function codeName(n: number): string {
   const name = CODE_NAMES[n];
