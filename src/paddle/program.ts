@@ -385,10 +385,3 @@ function writeAttr(name: string, a: AttrValue): PbAttr {
       return { name, type: AttrTypeCode.SCALARS, scalars: a.value.map(writeScalar) };
   }
 }
-
-// ---- small helpers for callers ----
-
-/** The tensor var named `name` in block `blockIdx` (default 0), or undefined. */
-export function findVar(p: ProgramDesc, name: string, blockIdx = 0): VarDesc | undefined {
-  return p.blocks[blockIdx]?.vars.find((v) => v.name === name);
-}

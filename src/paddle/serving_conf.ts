@@ -39,10 +39,6 @@ export function servingTypeCode(dtype: DType | undefined): number {
   return dtype === undefined ? -1 : SERVING_TYPE[dtype];
 }
 
-export function dtypeFromServingType(code: number): DType | undefined {
-  return (Object.keys(SERVING_TYPE) as DType[]).find((d) => SERVING_TYPE[d] === code);
-}
-
 // ---- from a program ----
 
 /** Feed targets in feed-op `col` order, fetch targets in fetch-op `col` order (as load_inference_model lists them). */

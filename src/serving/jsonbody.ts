@@ -13,10 +13,6 @@ export class ByteSpan {
     return this.end - this.start;
   }
 
-  bytes(): Buffer {
-    return this.buf.subarray(this.start, this.end);
-  }
-
   toString(): string {
     return this.buf.toString('utf8', this.start, this.end);
   }

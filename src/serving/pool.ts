@@ -112,10 +112,6 @@ export class WorkerGroup {
     return this.queue.length + this.slots.filter((s) => s.busy).length;
   }
 
-  get idle(): number {
-    return this.slots.filter((s) => !s.busy).length;
-  }
-
   get size(): number {
     return this.slots.length;
   }

@@ -351,4 +351,3 @@ function readNpyUint8(b: Uint8Array): { data: Uint8Array; shape: number[] } {
   return { data: b.subarray(h.dataOffset), shape: h.dims };
 }
 
-export { now as clock };

@@ -207,7 +207,6 @@ interface DecodeResult {
   decoded: number;
   width: number;
   height: number;
-  stderr: string;
 }
 
 /**
@@ -337,7 +336,7 @@ async function runDecode(
     decoded = stats.length ? Number(stats[stats.length - 1]![1]) : 0;
   }
   const quarter = rotation === 90 || rotation === 270;
-  return { decoded, width: quarter ? height : width, height: quarter ? width : height, stderr };
+  return { decoded, width: quarter ? height : width, height: quarter ? width : height };
 }
 
 /** All frames of a video as cv2.VideoCapture + BGR->RGB gives them to the seed's client. */

@@ -59,9 +59,6 @@ export class OpContext {
     if (name === undefined) this.fail(`missing input ${param}`);
     return name;
   }
-  hasOutput(param: string): boolean {
-    return (this.op.outputs[param]?.length ?? 0) > 0;
-  }
   output(param: string, i = 0): string {
     const name = this.op.outputs[param]?.[i];
     if (name === undefined) this.fail(`missing output ${param}`);
@@ -71,9 +68,6 @@ export class OpContext {
   // ---- attributes (Paddle defaults are passed by the caller) ----
   private attrRaw(name: string): AttrValue | undefined {
     return this.op.attrs[name];
-  }
-  hasAttr(name: string): boolean {
-    return this.op.attrs[name] !== undefined;
   }
   int(name: string, def?: number): number {
     const a = this.attrRaw(name);
