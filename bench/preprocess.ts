@@ -3,6 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { decodeAllFrames, probeVideo } from '../src/video/decode.ts';
 import { PIPELINES, preprocessFrames, preprocessVideo } from '../src/video/pipelines.ts';
+import { median } from './lib/stats.ts';
 
 const video = process.argv[2] ?? fileURLToPath(new URL('../../shared/data/example.avi', import.meta.url));
 const runs = Number(process.argv[3] ?? 7);
@@ -17,11 +18,6 @@ async function time(fn: () => unknown): Promise<number[]> {
   }
   return out;
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 const info = await probeVideo(video);
 console.log(`video: ${video} (${info.width}x${info.height}, ${info.frames} frames, ${info.codec}); median of ${runs} runs`);

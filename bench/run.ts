@@ -14,6 +14,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bareLatencyInterleaved, OrtWorker, SaturationRig, type BareLatency, type BareSaturation } from './lib/bare.ts';
 import { ensureBenchModels } from './lib/models.ts';
+import { renderTestClip } from '../src/cli/demo.ts';
+import { buildRequest } from '../src/client/payload.ts';
 import { closedLoop, makeClient, mergeBlocks, sequential, type Sent, type Throughput } from './lib/load.ts';
 import type { VideoClient } from '../src/client/index.ts';
 import { readRequestLog, ServerProcess, type LoggedTimings, type ServerConfigOptions } from './lib/server.ts';
@@ -82,10 +84,8 @@ async function inputVideo(args: Args): Promise<{ file: string; source: string }>
   const file = path.join(REPO, 'models', 'bench', 'testsrc.avi');
   if (!existsSync(file)) {
     await mkdir(path.dirname(file), { recursive: true });
-    const { runFfmpeg } = await import('../src/video/ffmpeg.ts');
-    // example.avi's shape: 320x240 mpeg4 at 25 fps, 131 frames.
-    const r = await runFfmpeg(['-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25', '-frames:v', '131', '-c:v', 'mpeg4', '-q:v', '4', '-pix_fmt', 'yuv420p', '-y', file]);
-    if (r.code !== 0) throw new Error(`ffmpeg could not generate the fallback clip ${file}:\n${r.stderr.trim().split('\n').slice(-3).join('\n')}`);
+    // The demo's clip in example.avi's shape: 320x240 mpeg4 at 25 fps, 5.24 s = 131 frames.
+    await renderTestClip(file, 5.24);
   }
   return { file, source: '../shared/data/example.avi is missing: generated ffmpeg testsrc 320x240, 131 frames, mpeg4 (models/bench/testsrc.avi)' };
 }
@@ -276,10 +276,8 @@ async function main(): Promise<void> {
   log(`input: ${video.source}`);
 
   // Requests are built once; the client decodes every frame for the frames protocol, as the seed's client does.
-  const builder = makeClient('http', 1);
-  const reqFrames = await builder.buildRequest(video.file, { mode: 'frames' });
-  const reqVideo = await builder.buildRequest(video.file, { mode: 'video' });
-  builder.close();
+  const reqFrames = await buildRequest(video.file, { mode: 'frames' });
+  const reqVideo = await buildRequest(video.file, { mode: 'video' });
 
   // ---- 1. bare onnxruntime ----
   const q = args.quick;
