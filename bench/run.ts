@@ -234,7 +234,7 @@ async function pairedC4(
 
 async function withServer<T>(config: ServerConfigOptions, what: string, fn: (s: ServerProcess) => Promise<T>): Promise<{ value: T; hwmMb: number; warmupMs: number | null }> {
   log(`server (${what}): starting vidserve serve`);
-  const s = await ServerProcess.start(REPO, config);
+  const s = await ServerProcess.start(config);
   log(`server (${what}): pid ${s.pid}, http ${s.httpPort}, grpc ${s.rpcPort}, warm-up ${s.warmupMs ?? '?'} ms, RSS ${s.rss()?.rssMb.toFixed(0)} MB`);
   try {
     const value = await fn(s);

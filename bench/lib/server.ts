@@ -1,11 +1,11 @@
 // The real server as a child process (`vidserve serve`), so its memory is its own: started on free ports in a
 // temp working directory (its PipelineServingLogs land there), RSS polled from /proc, per-request stage timings
 // read back from its pipeline.log by logid.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { startServer, type ServerProcess as DemoServer } from '../../src/cli/demo.ts';
 
 export interface ServerConfigOptions {
   servingDir: string;
@@ -125,77 +125,44 @@ export class ServerProcess {
   private rssTimer: NodeJS.Timeout | null = null;
   /** Highest VmRSS seen since the last resetPeak(). */
   windowPeakMb = 0;
-  output: string[] = [];
 
   private constructor(
-    readonly child: ChildProcess,
+    private readonly proc: DemoServer,
     readonly cwd: string,
-    readonly httpPort: number,
-    readonly rpcPort: number,
     readonly warmupMs: number | null,
   ) {}
 
   get pid(): number {
-    return this.child.pid!;
+    return this.proc.child.pid!;
+  }
+
+  get httpPort(): number {
+    return this.proc.httpPort;
+  }
+
+  get rpcPort(): number {
+    return this.proc.rpcPort;
   }
 
   get logFile(): string {
     return path.join(this.cwd, 'PipelineServingLogs', 'pipeline.log');
   }
 
-  /** Spawns `node bin/vidserve.js serve -n PPTSM -c <config> --http_port 0 --rpc_port 0` and waits for "ready". */
-  static async start(repo: string, config: ServerConfigOptions, o: { timeoutMs?: number } = {}): Promise<ServerProcess> {
+  /** Everything the server printed so far, by line. */
+  get output(): string[] {
+    return this.proc.output().trimEnd().split('\n');
+  }
+
+  /** `vidserve serve -n PPTSM -c <config>` on free ports (the demo's startServer), then RSS polling. */
+  static async start(config: ServerConfigOptions): Promise<ServerProcess> {
     const cwd = await mkdtemp(path.join(tmpdir(), 'vidserve-bench-'));
     const cfg = path.join(cwd, 'bench.yaml');
     await writeFile(cfg, serverConfigYaml(config));
-    const child = spawn(
-      process.execPath,
-      [path.join(repo, 'bin/vidserve.js'), 'serve', '-n', 'PPTSM', '-c', cfg, '--http_port', '0', '--rpc_port', '0', '--host', '127.0.0.1'],
-      { cwd, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const lines: string[] = [];
-    return new Promise((resolve, reject) => {
-      let buf = '';
-      let http = 0;
-      let rpc = 0;
-      let warm: number | null = null;
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`server did not report ready within ${(o.timeoutMs ?? 180_000) / 1000} s:\n${lines.join('\n')}`));
-      }, o.timeoutMs ?? 180_000);
-      const onData = (c: Buffer) => {
-        buf += c.toString();
-        let i;
-        while ((i = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, i);
-          buf = buf.slice(i + 1);
-          lines.push(line);
-          // "vidserve: http_port 40123: POST /video/prediction, ...; rpc_port 40124: PipelineService/inference"
-          const m = /http_port (\d+):.*rpc_port (\d+):/.exec(line);
-          if (m) [http, rpc] = [Number(m[1]), Number(m[2])];
-          const w = /warm-up inference (\d+) ms/.exec(line);
-          if (w) warm = Number(w[1]);
-          if (/vidserve: ready/.test(line)) {
-            clearTimeout(timer);
-            if (!http || !rpc) {
-              child.kill('SIGKILL');
-              reject(new Error(`server ready but its ports were not in its output:\n${lines.join('\n')}`));
-              return;
-            }
-            const s = new ServerProcess(child, cwd, http, rpc, warm);
-            s.output = lines;
-            s.startPolling();
-            resolve(s);
-          }
-        }
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', (c: Buffer) => lines.push(...c.toString().trimEnd().split('\n')));
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`server exited with code ${code} before it was ready:\n${lines.join('\n')}`));
-      });
-    });
+    const proc = await startServer({ name: 'PPTSM', config: cfg, cwd, extraArgs: ['--host', '127.0.0.1'] });
+    const warm = /warm-up inference (\d+) ms/.exec(proc.output());
+    const s = new ServerProcess(proc, cwd, warm ? Number(warm[1]) : null);
+    s.startPolling();
+    return s;
   }
 
   private startPolling(): void {
@@ -218,15 +185,9 @@ export class ServerProcess {
     return readCpuMs(this.pid);
   }
 
-  /** SIGTERM (graceful: the server finishes in-flight requests) and wait for the exit. */
+  /** SIGTERM (graceful: the server finishes in-flight requests) and wait for the exit; SIGKILL after 30 s. */
   async stop(): Promise<number | null> {
     if (this.rssTimer) clearInterval(this.rssTimer);
-    if (this.child.exitCode !== null) return this.child.exitCode;
-    const exited = new Promise<number | null>((resolve) => this.child.once('exit', (code) => resolve(code)));
-    this.child.kill('SIGTERM');
-    const kill = setTimeout(() => this.child.kill('SIGKILL'), 30_000);
-    const code = await exited;
-    clearTimeout(kill);
-    return code;
+    return this.proc.stop(30_000);
   }
 }
