@@ -10,11 +10,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDemoModel, freePort, renderTestClip, startServer, REPO_ROOT, DEMO_DIRS, type ServerProcess } from '../src/cli/demo.ts';
 import { VideoClient, PredictionError, TransportError, InputError } from '../src/index.ts';
-import { run, type Run } from './support/run.ts';
+import { run, vidserve, type Run } from './support/run.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const EXAMPLE = path.resolve(here, '../../shared/data/example.avi');
-const CLI = path.join(REPO_ROOT, 'bin', 'vidserve.js');
 
 let server: ServerProcess;
 let tmp: string;
@@ -24,7 +23,7 @@ let clip: string; // a rendered 1 s mp4 test pattern (cheap to decode and send)
 function cli(args: string[]): Promise<Run> {
   const proxy = 'http://127.0.0.1:9'; // nothing listens there: a client that used it would fail
   const env = { ...process.env, http_proxy: proxy, HTTP_PROXY: proxy, https_proxy: proxy, grpc_proxy: proxy, no_proxy: '', NO_PROXY: '' };
-  return run(process.execPath, [CLI, ...args], { cwd: tmp, env });
+  return vidserve(args, { cwd: tmp, env });
 }
 
 before(async () => {

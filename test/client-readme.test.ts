@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCli, startServer, REPO_ROOT, type ServerProcess } from '../src/cli/demo.ts';
-import { run, type Run } from './support/run.ts';
+import { run, VIDSERVE, type Run } from './support/run.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SHARED = path.resolve(here, '../../shared/data');
@@ -17,7 +17,6 @@ const PDMODEL = path.join(SHARED, 'ppTSM', 'ppTSM.pdmodel');
 const LABELS = path.join(SHARED, 'Kinetics-400_label_list.txt');
 const EXAMPLE = path.join(SHARED, 'example.avi');
 const missing = [PDMODEL, LABELS, EXAMPLE].find((f) => !existsSync(f));
-const CLI = path.join(REPO_ROOT, 'bin', 'vidserve.js');
 
 let dir: string;
 let readme: string;
@@ -29,7 +28,7 @@ function shBlocks(): string[] {
 
 /** Runs a README shell block verbatim with bash, `npx vidserve` meaning this checkout's CLI. */
 function bash(script: string, extraArgs = ''): Promise<Run> {
-  const prelude = `npx() { if [ "$1" = vidserve ]; then shift; node ${JSON.stringify(CLI)} "$@" ${extraArgs}; else command npx "$@"; fi; }\n`;
+  const prelude = `npx() { if [ "$1" = vidserve ]; then shift; node ${JSON.stringify(VIDSERVE)} "$@" ${extraArgs}; else command npx "$@"; fi; }\n`;
   return run('bash', ['-eo', 'pipefail', '-c', prelude + script], { cwd: dir });
 }
 

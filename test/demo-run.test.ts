@@ -4,10 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { REPO_ROOT } from '../src/cli/demo.ts';
-import { run, type Run } from './support/run.ts';
+import { vidserve, type Run } from './support/run.ts';
 
 function demo(args: string[]): Promise<Run> {
-  return run(process.execPath, [path.join(REPO_ROOT, 'bin', 'vidserve.js'), 'demo', ...args], { cwd: REPO_ROOT });
+  return vidserve(['demo', ...args], { cwd: REPO_ROOT });
 }
 
 test('vidserve demo prints four answers with latency, says the weights are synthetic, exits 0', async () => {

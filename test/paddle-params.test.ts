@@ -2,23 +2,21 @@
 // `make-params` on the real PP-TSM graph (one ~98 MB write).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { parseProgram } from '../src/paddle/program.ts';
 import { loadProgramParams, paramFloat32, persistableVars, readParams, writeParams } from '../src/paddle/params.ts';
 import { buildTiny } from '../src/paddle/models/resnet_vd.ts';
 import { makeParams, makeParamsFile } from '../src/paddle/models/synthetic_params.ts';
 import { ModelFormatError } from '../src/errors.ts';
 import type { ParamTensor, VarDesc } from '../src/paddle/types.ts';
+import { vidserve } from './support/run.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const REAL = path.resolve(here, '../../shared/data/ppTSM/ppTSM.pdmodel');
-const CLI = path.resolve(here, '../bin/vidserve.js');
 
 test('persistableVars: the real graph stores 277 tensors, sorted by name, without feed/fetch', () => {
   const vars = persistableVars(parseProgram(readFileSync(REAL), REAL));
@@ -125,7 +123,8 @@ test('make-params on the real ppTSM graph writes a genuine .pdiparams that readP
   const dir = await mkdtemp(path.join(tmpdir(), 'vidserve-params-'));
   try {
     const out = path.join(dir, 'ppTSM.pdiparams');
-    const { stderr } = await promisify(execFile)(process.execPath, [CLI, 'make-params', '--model_file', REAL, '--params_file', out, '--seed', '5']);
+    const { code, stderr } = await vidserve(['make-params', '--model_file', REAL, '--params_file', out, '--seed', '5']);
+    assert.equal(code, 0, stderr);
     assert.match(stderr, /277 parameters/);
     const bytes = await readFile(out);
     const program = parseProgram(readFileSync(REAL), REAL);

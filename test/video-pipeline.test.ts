@@ -2,15 +2,14 @@
 // with the step-by-step operators.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Frames } from '../src/video/decode.ts';
 import { readNpy, writeNpy } from '../src/video/npy.ts';
 import { PIPELINES, preprocessFrames, type PipelineSpec } from '../src/video/pipelines.ts';
 import { image2Array, normalization } from '../src/video/transforms/array.ts';
+import { vidserve } from './support/run.ts';
 
 const NORM = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
 
@@ -85,10 +84,12 @@ test('vidserve preprocess writes the batched model input as .npy', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'vidserve-preprocess-'));
   try {
     const video = new URL('../../shared/data/example.avi', import.meta.url).pathname;
-    const bin = new URL('../bin/vidserve.js', import.meta.url).pathname;
-    const run = promisify(execFile);
-    await run(process.execPath, [bin, 'preprocess', '-n', 'pptsm', '-i', video, '--out', join(dir, 'x.npy')]);
-    await run(process.execPath, [bin, 'preprocess', '-n', 'PPTSN', '-i', video, '--out', join(dir, 'u.npy'), '--stage', 'uint8', '--full-decode']);
+    const ok = async (args: string[]): Promise<void> => {
+      const r = await vidserve(args);
+      assert.equal(r.code, 0, r.stderr);
+    };
+    await ok(['preprocess', '-n', 'pptsm', '-i', video, '--out', join(dir, 'x.npy')]);
+    await ok(['preprocess', '-n', 'PPTSN', '-i', video, '--out', join(dir, 'u.npy'), '--stage', 'uint8', '--full-decode']);
     const x = readNpy(await readFile(join(dir, 'x.npy')));
     assert.deepEqual(x.dims, [1, 8, 3, 224, 224]);
     assert.ok(x.data instanceof Float32Array);
@@ -97,7 +98,9 @@ test('vidserve preprocess writes the batched model input as .npy', async () => {
     const u = readNpy(await readFile(join(dir, 'u.npy')));
     assert.deepEqual(u.dims, [1, 250, 3, 224, 224]);
     assert.ok(u.data instanceof Uint8Array);
-    await assert.rejects(run(process.execPath, [bin, 'preprocess', '-n', 'XYZ', '-i', video, '--out', join(dir, 'y.npy')]), /unknown model name 'XYZ'/);
+    const bad = await vidserve(['preprocess', '-n', 'XYZ', '-i', video, '--out', join(dir, 'y.npy')]);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /unknown model name 'XYZ'/);
     // writeNpy output is readable back exactly.
     const back = readNpy(writeNpy({ data: new Float32Array([1.5, -2]), dims: [2] }));
     assert.deepEqual([...back.data], [1.5, -2]);
