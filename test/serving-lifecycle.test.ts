@@ -3,15 +3,13 @@
 // timing assumptions about how fast something runs.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFileSync, existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { RunningServer } from '../src/serving/server.ts';
+import { startServer as startCliServer } from '../src/cli/demo.ts';
 import { framesBody, grpcClient, postJson, readLogLines, servingDir, startTestServer, syntheticFrames, tempDir } from './serving-fixtures.ts';
 
-const REPO = fileURLToPath(new URL('..', import.meta.url));
 let modelDir: string;
 const frames = syntheticFrames(4, 16, 20, 11);
 const shape = [4, 16, 20, 3];
@@ -129,20 +127,6 @@ test('graceful shutdown: in-flight requests finish, new ones are refused, close 
   await assert.rejects(fetch(`http://127.0.0.1:${s.httpPort}/health`));
 });
 
-function runCli(args: string[], cwd: string): { child: ReturnType<typeof spawn>; out: () => string; exited: Promise<number | null>; ready: Promise<void> } {
-  const child = spawn(process.execPath, [path.join(REPO, 'bin/vidserve.js'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let onReady: () => void = () => {};
-  const ready = new Promise<void>((r) => (onReady = r));
-  child.stdout!.on('data', (d) => {
-    out += String(d);
-    if (out.includes('vidserve: ready')) onReady();
-  });
-  child.stderr!.on('data', (d) => (out += String(d)));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return { child, out: () => out, exited, ready };
-}
-
 test('vidserve serve: the seed-style config runs from its cwd, SIGTERM exits 0; a taken port fails fast', async () => {
   const cwd = tempDir('cli');
   // model_config relative to the working directory, as the seed's ./ppTSM_serving_server
@@ -155,10 +139,9 @@ test('vidserve serve: the seed-style config runs from its cwd, SIGTERM exits 0; 
       '        local_service_conf:', '            model_config: ./ppTSM_serving_server', '            device_type: 0', '            devices: ""',
       '            client_type: local_predictor', '            fetch_list: ["outputs"]', ''].join('\n'),
   );
-  const run = runCli(['serve', '-n', 'PPTSM', '-c', yaml, '--http_port', '0', '--rpc_port', '0'], cwd);
-  await Promise.race([run.ready, run.exited.then((c) => assert.fail(`exited ${c}: ${run.out()}`))]);
-  const port = Number(/http_port (\d+):/.exec(run.out())?.[1]);
-  assert.ok(port > 0, run.out());
+  const run = await startCliServer({ name: 'PPTSM', config: yaml, cwd });
+  const port = run.httpPort;
+  assert.ok(port > 0, run.output());
   assert.ok(existsSync(path.join(cwd, 'PipelineServingLogs', 'pipeline.log')), 'logs under the working directory');
   // PPTSM preprocessing (8 segments, 224 crop) does not fit the tiny model: a clear error, not a crash
   const { json } = await postJson(port, framesBody(syntheticFrames(8, 32, 32, 5), [8, 32, 32, 3]));
@@ -169,12 +152,12 @@ test('vidserve serve: the seed-style config runs from its cwd, SIGTERM exits 0; 
   const blocker = net.createServer();
   await new Promise<void>((r) => blocker.listen(0, '0.0.0.0', () => r()));
   const taken = (blocker.address() as net.AddressInfo).port;
-  const second = runCli(['serve', '-n', 'PPTSM', '-c', yaml, '--http_port', String(taken), '--rpc_port', '0'], cwd);
-  assert.equal(await second.exited, 1);
-  assert.match(second.out(), new RegExp(`vidserve: http_port ${taken} is already in use`));
+  await assert.rejects(
+    startCliServer({ name: 'PPTSM', config: yaml, cwd, extraArgs: ['--http_port', String(taken)] }),
+    new RegExp(`exited \\(code 1\\) before serving:[\\s\\S]*vidserve: http_port ${taken} is already in use`),
+  );
   blocker.close();
 
-  run.child.kill('SIGTERM');
-  assert.equal(await run.exited, 0, run.out());
-  assert.match(run.out(), /SIGTERM received; finishing in-flight requests[\s\S]*vidserve: stopped/);
+  assert.equal(await run.stop(), 0, run.output());
+  assert.match(run.output(), /SIGTERM received; finishing in-flight requests[\s\S]*vidserve: stopped/);
 });
