@@ -7,17 +7,7 @@ import { decodeFramesBase64, decodeRequest, readJsonRequest, readProtoRequest, t
 import { getPipeline, preprocessFrames, sampleIndices } from '../src/video/pipelines.ts';
 import protobuf from 'protobufjs';
 import { PROTO_PATH } from '../src/protocol/proto.ts';
-import { TINY_PIPELINE } from './serving-fixtures.ts';
-
-function randomFrames(T: number, H: number, W: number, seed = 7): Uint8Array {
-  const a = new Uint8Array(T * H * W * 3);
-  let s = seed;
-  for (let i = 0; i < a.length; i++) {
-    s = (s * 1103515245 + 12345) >>> 0;
-    a[i] = s >>> 24;
-  }
-  return a;
-}
+import { TINY_PIPELINE, syntheticFrames } from './serving-fixtures.ts';
 
 const jsonBody = (frames: string, shape: string) => Buffer.from(JSON.stringify({ key: ['frames', 'frames_shape'], value: [frames, shape] }));
 
@@ -45,7 +35,7 @@ const errorOf = (f: () => unknown): ServingError => {
 for (const [name, spec] of [['PPTSM', getPipeline('PPTSM')], ['tiny', TINY_PIPELINE]] as const) {
   test(`sampled base64 decode gives the same ${name} network input as a full decode (JSON span, JSON escaped string, protobuf)`, () => {
     const [T, H, W] = [37, 18, 24];
-    const raw = randomFrames(T, H, W);
+    const raw = syntheticFrames(T, H, W);
     const b64 = Buffer.from(raw).toString('base64');
     const shape = `(${T}, ${H}, ${W}, 3)`;
     const wanted = (n: number) => sampleIndices(spec, n);
@@ -72,7 +62,7 @@ for (const [name, spec] of [['PPTSM', getPipeline('PPTSM')], ['tiny', TINY_PIPEL
 
 test('frames length must match frames_shape exactly: 5000 with both sizes named', () => {
   const [T, H, W] = [5, 4, 6];
-  const raw = randomFrames(T, H, W);
+  const raw = syntheticFrames(T, H, W);
   const b64 = Buffer.from(raw).toString('base64');
   const wanted = { framesWanted: (n: number) => [0, n - 1] };
   const cases: Array<[string, string, string]> = [
@@ -93,7 +83,7 @@ test('frames length must match frames_shape exactly: 5000 with both sizes named'
 
 test('bad base64 inside a decoded frame is an error; inside a skipped frame it is not decoded', () => {
   const [T, H, W] = [4, 2, 2];
-  const raw = randomFrames(T, H, W);
+  const raw = syntheticFrames(T, H, W);
   const b64 = Buffer.from(raw).toString('base64');
   const fc = H * W * 4;
   const corrupt = (frame: number, ch: string) => b64.slice(0, frame * fc + 3) + ch + b64.slice(frame * fc + 4);
@@ -116,7 +106,7 @@ test('bad base64 inside a decoded frame is an error; inside a skipped frame it i
 });
 
 test('decodeFramesBase64 decodes repeated indices once and refuses indices outside [0, T)', () => {
-  const raw = randomFrames(3, 1, 4);
+  const raw = syntheticFrames(3, 1, 4);
   const b64 = Buffer.from(raw).toString('base64');
   const out = decodeFramesBase64(b64, 3, 16, [2, 2, 0]);
   assert.deepEqual(out.subarray(0, 12), raw.subarray(0, 12));
@@ -128,7 +118,7 @@ test('decodeBase64 over many chunks equals a one-shot decode, and a bad characte
   const { decodeBase64 } = await import('../src/serving/request.ts');
   const { ByteSpan } = await import('../src/serving/jsonbody.ts');
   // 300 002 bytes: ~400 K characters (a dozen 32 K chunks) ending in one "=" of padding.
-  const raw = randomFrames(1, 1, 100_001, 3).subarray(0, 300_002);
+  const raw = syntheticFrames(1, 1, 100_001, 3).subarray(0, 300_002);
   const text = Buffer.from(raw).toString('base64');
   assert.ok(text.endsWith('=') && !text.endsWith('=='));
   const asSpan = (t: string) => {
