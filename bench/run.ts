@@ -21,12 +21,13 @@ import type { VideoClient } from '../src/client/index.ts';
 import { readRequestLog, ServerProcess, type LoggedTimings, type ServerConfigOptions } from './lib/server.ts';
 import { median, ratio, round, summarize } from './lib/stats.ts';
 import type { PipelineRequest } from '../src/protocol/types.ts';
+import { STAGE_NAMES } from '../src/serving/op.ts';
 import type { TransportKind } from '../src/client/index.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const SHARED = path.resolve(REPO, '..', 'shared', 'data');
 const DIMS = [1, 8, 3, 224, 224];
-const STAGES = ['receive', 'parse', 'base64', 'decode', 'preprocess', 'queue', 'infer', 'postprocess'] as const;
+const STAGES = STAGE_NAMES;
 const GOALS = { e2eVideoOverBare: 1.1, framesOverheadOverInference: 0.15, c4OverSaturation: 0.95, rssMb: 1536 };
 
 interface Args {

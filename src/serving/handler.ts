@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import { ErrorCode, ServingError } from '../errors.ts';
 import { errorResponse, okResponse, type PipelineResponse } from '../protocol/types.ts';
-import type { OpResult, StageTimings, VideoOp } from './op.ts';
+import { STAGE_NAMES, type OpResult, type StageTimings, type VideoOp } from './op.ts';
 import type { ServingMetrics } from './metrics.ts';
 
 export interface HandlerContext {
@@ -23,9 +23,7 @@ let requestCounter = 0;
 const round = (v: number | undefined) => (v === undefined ? undefined : Math.round(v * 10) / 10);
 
 function timingText(t: Partial<StageTimings>): string {
-  const parts = (['receive', 'parse', 'base64', 'decode', 'preprocess', 'queue', 'infer', 'postprocess'] as const)
-    .filter((k) => t[k] !== undefined)
-    .map((k) => `${k} ${t[k]!.toFixed(1)}`);
+  const parts = STAGE_NAMES.filter((k) => t[k] !== undefined).map((k) => `${k} ${t[k]!.toFixed(1)}`);
   return `total ${(t.total ?? 0).toFixed(1)} ms (${parts.join(', ')})`;
 }
 

@@ -1,8 +1,8 @@
 // Prometheus metrics for /metrics. A registry per server, so several servers in one process stay separate.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { StageTimings } from './op.ts';
+import { STAGE_NAMES, type StageTimings } from './op.ts';
 
-const STAGES = ['receive', 'parse', 'base64', 'decode', 'preprocess', 'queue', 'infer', 'postprocess', 'total'] as const;
+const STAGES = [...STAGE_NAMES, 'total'] as const;
 
 export class ServingMetrics {
   readonly registry = new Registry();

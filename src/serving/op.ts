@@ -8,6 +8,9 @@ import type { RequestMeta } from './request.ts';
 import { formatPrediction, predict, type LabelMap, type Prediction } from './postprocess.ts';
 import { numel } from '../tensor.ts';
 
+/** The stages of a request in order (every StageTimings key but `total`): log lines, metrics and the bench. */
+export const STAGE_NAMES = ['receive', 'parse', 'base64', 'decode', 'preprocess', 'queue', 'infer', 'postprocess'] as const;
+
 export interface StageTimings {
   /** Body/message receipt (HTTP only; measured by the transport). */
   receive?: number;
