@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { ServingError, ErrorCode } from '../errors.ts';
 import { readJsonRequest, readProtoRequest, decodeRequest } from './request.ts';
-import { preprocessInput, resolvePipeline, type PipelineRef } from './preprocess.ts';
+import { preprocessInput, resolvePipeline, type PipelineSpec } from './preprocess.ts';
 import { sampleIndices } from '../video/pipelines.ts';
 import { useSpawnerProcess } from '../video/ffmpeg.ts';
 import type { WorkerInit, WorkerReply, WorkerTask, PrepareResult, InferResult } from './messages.ts';
@@ -19,12 +19,12 @@ function fail(id: number, e: unknown, fallbackCode: number): WorkerReply {
   return { id, ok: false, code: fallbackCode, message: err?.message ?? String(e) };
 }
 
-async function prepare(task: Extract<WorkerTask, { kind: 'prepare' }>, pipeline: PipelineRef, signal: AbortSignal): Promise<{ reply: WorkerReply; transfer: ArrayBuffer[] }> {
+async function prepare(task: Extract<WorkerTask, { kind: 'prepare' }>, pipeline: PipelineSpec, signal: AbortSignal): Promise<{ reply: WorkerReply; transfer: ArrayBuffer[] }> {
   const t0 = performance.now();
   const raw = Buffer.from(task.raw.buffer, task.raw.byteOffset, task.raw.byteLength);
   const fields = task.format === 'json' ? readJsonRequest(raw) : readProtoRequest(raw);
   // Raw frames: only the frames the Sampler picks are base64-decoded.
-  const req = decodeRequest(fields, performance.now() - t0, { framesWanted: (T) => sampleIndices(resolvePipeline(pipeline), T) });
+  const req = decodeRequest(fields, performance.now() - t0, { framesWanted: (T) => sampleIndices(pipeline, T) });
   const pre = await preprocessInput(pipeline, req.input, signal);
   const result: PrepareResult = {
     meta: req.meta,
@@ -37,7 +37,8 @@ async function prepare(task: Extract<WorkerTask, { kind: 'prepare' }>, pipeline:
 
 async function main(): Promise<void> {
   if (init.role === 'prepare') {
-    const pipeline = init.pipeline;
+    // Resolved once: every request of this worker runs the same pipeline.
+    const pipeline = resolvePipeline(init.pipeline);
     // This process holds the model sessions (~1 GB): start ffmpeg from a small helper instead (see spawner.ts).
     useSpawnerProcess();
     port.postMessage({ ready: true });
