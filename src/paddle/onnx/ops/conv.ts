@@ -4,11 +4,17 @@ import { attr } from '../graph.ts';
 import type { OnnxAttr } from '../proto.ts';
 import { channelFirst, isChannelLast } from './layout.ts';
 
-/** Paddle paddings (2 = [ph, pw] symmetric, 4 = [top, bottom, left, right]) → ONNX [top, left, bottom, right]. */
-export function onnxPads(ctx: OpContext, paddings: number[]): number[] {
-  if (paddings.length === 2) return [paddings[0], paddings[1], paddings[0], paddings[1]];
-  if (paddings.length === 4) return [paddings[0], paddings[2], paddings[1], paddings[3]];
+/** Paddle paddings (2 = [ph, pw] symmetric, 4 = [top, bottom, left, right]) as [top, bottom, left, right]. */
+export function explicitPads(ctx: OpContext, paddings: number[]): number[] {
+  if (paddings.length === 2) return [paddings[0], paddings[0], paddings[1], paddings[1]];
+  if (paddings.length === 4) return paddings;
   return ctx.fail(`paddings must have 2 or 4 elements, got [${paddings.join(', ')}]`);
+}
+
+/** Paddle paddings → ONNX pads [top, left, bottom, right]. */
+export function onnxPads(ctx: OpContext, paddings: number[]): number[] {
+  const [top, bottom, left, right] = explicitPads(ctx, paddings);
+  return [top, left, bottom, right];
 }
 
 export function conv2d(ctx: OpContext): void {

@@ -62,13 +62,9 @@ export function scale(ctx: OpContext): void {
     scaleTensor || s !== 1 ? ctx.g.op('Mul', [v, scaleTensor ?? ctx.g.scalar(dtype, s)], {}, o) : ctx.g.op('Identity', [v], {}, o);
   const add = (v: string, o?: string): string =>
     bias !== 0 ? ctx.g.op('Add', [v, ctx.g.scalar(dtype, bias)], {}, o) : ctx.g.op('Identity', [v], {}, o);
-  if (afterScale) {
-    if (bias === 0) mul(x, out);
-    else add(scaleTensor || s !== 1 ? mul(x) : x, out);
-  } else {
-    if (bias === 0) mul(x, out);
-    else mul(add(x), out);
-  }
+  if (bias === 0) mul(x, out);
+  else if (afterScale) add(scaleTensor || s !== 1 ? mul(x) : x, out);
+  else mul(add(x), out);
 }
 
 /** dropout at inference: downgrade_in_infer scales by (1 - p); upscale_in_train is the identity. */

@@ -4,6 +4,7 @@
 import type { OpContext } from '../context.ts';
 import { attr } from '../graph.ts';
 import type { OnnxAttr } from '../proto.ts';
+import { explicitPads } from './conv.ts';
 import { channelFirst, isChannelLast } from './layout.ts';
 
 interface PoolSpec {
@@ -64,27 +65,24 @@ function paddlePads(ctx: OpContext, ksize: number[], hw: number[]): number[] {
     return pads;
   }
   if (algorithm !== 'EXPLICIT') ctx.fail(`unknown padding_algorithm "${algorithm}"`);
-  const p = ctx.ints('paddings', [0, 0]);
-  if (p.length === 2) return [p[0], p[0], p[1], p[1]];
-  if (p.length === 4) return p;
-  return ctx.fail(`paddings must have 2 or 4 elements, got [${p.join(', ')}]`);
+  return explicitPads(ctx, ctx.ints('paddings', [0, 0]));
 }
 
 function windowPool(ctx: OpContext, s: PoolSpec, input: string, output: string | undefined, hw: number[]): string {
   const [pt, pb, pl, pr] = s.pads;
   const base: Record<string, OnnxAttr> = { kernel_shape: attr.ints(s.ksize), strides: attr.ints(s.strides) };
+  const pads = attr.ints([pt, pl, pb, pr]);
   if (s.type === 'max') {
-    return ctx.g.op('MaxPool', [input], { ...base, pads: attr.ints([pt, pl, pb, pr]), ceil_mode: attr.int(+s.ceilMode) }, output);
+    return ctx.g.op('MaxPool', [input], { ...base, pads, ceil_mode: attr.int(+s.ceilMode) }, output);
   }
   if (s.exclusive) {
     // ONNX's count_include_pad=0 divides by the in-bounds part of the window, as Paddle's exclusive mode does.
-    const attrs = { ...base, pads: attr.ints([pt, pl, pb, pr]), ceil_mode: attr.int(+s.ceilMode), count_include_pad: attr.int(0) };
+    const attrs = { ...base, pads, ceil_mode: attr.int(+s.ceilMode), count_include_pad: attr.int(0) };
     return ctx.g.op('AveragePool', [input], attrs, output);
   }
   if (!s.ceilMode) {
     // Without ceil_mode every window lies inside the padded input, so ONNX's divisor is ksize_h*ksize_w too.
-    const attrs = { ...base, pads: attr.ints([pt, pl, pb, pr]), count_include_pad: attr.int(1) };
-    return ctx.g.op('AveragePool', [input], attrs, output);
+    return ctx.g.op('AveragePool', [input], { ...base, pads, count_include_pad: attr.int(1) }, output);
   }
   // Non-exclusive with ceil_mode: the last window may run past the padding, where ONNX would shrink the divisor.
   // Zero-pad far enough that every window is whole, then average without padding.
