@@ -138,6 +138,10 @@ export class OpContext {
   varDesc(name: string): VarDesc | undefined {
     return this.vars.get(name);
   }
+  /** `name` cast to `to` from its declared dtype (no node when they agree). */
+  castTo(name: string, to: DType): string {
+    return this.g.cast(name, this.varDesc(name)?.dtype, to);
+  }
   /** Static shape from the VarDesc (-1 = unknown), or fail when the var has none. */
   shape(name: string): number[] {
     const s = this.vars.get(name)?.shape;

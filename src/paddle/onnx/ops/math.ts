@@ -56,7 +56,7 @@ export function scale(ctx: OpContext): void {
   const dtype = ctx.dtype(x);
   const bias = ctx.float('bias', 0);
   const afterScale = ctx.bool('bias_after_scale', true);
-  const scaleTensor = ctx.hasInput('ScaleTensor') ? ctx.g.cast(ctx.input('ScaleTensor'), ctx.varDesc(ctx.input('ScaleTensor'))?.dtype, dtype) : undefined;
+  const scaleTensor = ctx.hasInput('ScaleTensor') ? ctx.castTo(ctx.input('ScaleTensor'), dtype) : undefined;
   const s = ctx.float('scale', 1);
   const mul = (v: string, o?: string): string =>
     scaleTensor || s !== 1 ? ctx.g.op('Mul', [v, scaleTensor ?? ctx.g.scalar(dtype, s)], {}, o) : ctx.g.op('Identity', [v], {}, o);

@@ -9,8 +9,15 @@ import { numel } from '../../../tensor.ts';
 
 /** A list of [1]-shaped int tensors (Paddle's *TensorList inputs) as one int64 vector. */
 function int64Vector(ctx: OpContext, names: string[]): string {
-  const parts = names.map((n) => ctx.g.op('Reshape', [ctx.g.cast(n, ctx.varDesc(n)?.dtype, 'int64'), ctx.g.int64([-1])]));
+  const parts = names.map((n) => ctx.g.op('Reshape', [ctx.castTo(n, 'int64'), ctx.g.int64([-1])]));
   return parts.length === 1 ? parts[0] : ctx.g.op('Concat', parts, { axis: attr.int(0) });
+}
+
+/** An int64 vector from Paddle's usual precedence: a tensor list input, else a tensor input, else an attribute. */
+function int64Input(ctx: OpContext, list: string, tensor: string, attrName?: string): string {
+  if (ctx.hasInput(list)) return int64Vector(ctx, ctx.inputs(list));
+  if (attrName === undefined || ctx.hasInput(tensor)) return ctx.castTo(ctx.input(tensor), 'int64');
+  return ctx.g.int64(ctx.ints(attrName));
 }
 
 /** Values of an int input that must be known at translation time (ONNX takes them as attributes). */
@@ -26,12 +33,7 @@ function constInts(ctx: OpContext, names: string[], what: string): number[] {
 
 /** reshape2: ShapeTensor (list) > Shape (tensor) > shape attribute; 0 copies the input dim, -1 is inferred. */
 export function reshape2(ctx: OpContext): void {
-  const x = ctx.input('X');
-  let shape: string;
-  if (ctx.hasInput('ShapeTensor')) shape = int64Vector(ctx, ctx.inputs('ShapeTensor'));
-  else if (ctx.hasInput('Shape')) shape = ctx.g.cast(ctx.input('Shape'), ctx.varDesc(ctx.input('Shape'))?.dtype, 'int64');
-  else shape = ctx.g.int64(ctx.ints('shape'));
-  ctx.g.op('Reshape', [x, shape], {}, ctx.output('Out'));
+  ctx.g.op('Reshape', [ctx.input('X'), int64Input(ctx, 'ShapeTensor', 'Shape', 'shape')], {}, ctx.output('Out'));
 }
 
 /** flatten_contiguous_range: dims start_axis..stop_axis (inclusive) become one. */
@@ -112,13 +114,8 @@ export function slice(ctx: OpContext): void {
   const out = ctx.output('Out');
   const rank = ctx.rank(x);
   const axes = ctx.ints('axes');
-  const bound = (list: string, tensor: string, attrName: string): string => {
-    if (ctx.hasInput(list)) return int64Vector(ctx, ctx.inputs(list));
-    if (ctx.hasInput(tensor)) return ctx.g.cast(ctx.input(tensor), ctx.varDesc(ctx.input(tensor))?.dtype, 'int64');
-    return ctx.g.int64(ctx.ints(attrName));
-  };
-  const starts = bound('StartsTensorList', 'StartsTensor', 'starts');
-  const ends = bound('EndsTensorList', 'EndsTensor', 'ends');
+  const starts = int64Input(ctx, 'StartsTensorList', 'StartsTensor', 'starts');
+  const ends = int64Input(ctx, 'EndsTensorList', 'EndsTensor', 'ends');
   const decrease = ctx.ints('decrease_axis', []).map((a) => normAxis(a, rank));
   if (decrease.length === 0) {
     ctx.g.op('Slice', [x, starts, ends, ctx.g.int64(axes)], {}, out);
@@ -190,9 +187,7 @@ export function fillConstant(ctx: OpContext): void {
     fillFromValueTensor(ctx, shapeIn, valueTensor, dtype, out);
     return;
   }
-  const shapeIn = ctx.hasInput('ShapeTensorList')
-    ? int64Vector(ctx, ctx.inputs('ShapeTensorList'))
-    : ctx.g.cast(ctx.input('ShapeTensor'), ctx.varDesc(ctx.input('ShapeTensor'))?.dtype, 'int64');
+  const shapeIn = int64Input(ctx, 'ShapeTensorList', 'ShapeTensor');
   if (valueTensor) {
     fillFromValueTensor(ctx, shapeIn, valueTensor, dtype, out);
     return;
@@ -202,6 +197,6 @@ export function fillConstant(ctx: OpContext): void {
 }
 
 function fillFromValueTensor(ctx: OpContext, shapeIn: string, valueTensor: string, dtype: DType, out: string): void {
-  const v = ctx.g.cast(valueTensor, ctx.varDesc(valueTensor)?.dtype, dtype);
+  const v = ctx.castTo(valueTensor, dtype);
   ctx.g.op('Expand', [ctx.g.op('Reshape', [v, ctx.g.int64([])]), shapeIn], {}, out);
 }
