@@ -3,6 +3,7 @@
 // and a vertical pass with the rounding of its SIMD kernel (VResizeLinearVec_32s8u, 128-bit universal intrinsics as in
 // x86-64 builds): ((S0 >> 4) * b0 >> 16) + ((S1 >> 4) * b1 >> 16), then (x + 2) >> 2 — not the scalar
 // (S0 * b0 + S1 * b1 + 2^21) >> 22. An exact 2x downscale in both directions takes OpenCV's INTER_AREA fast path.
+import { pyRound } from './crop.ts';
 import { checkWindow, crop, rgbImage, type RgbImage, type Window } from './image.ts';
 
 const COEF_BITS = 11;
@@ -13,11 +14,8 @@ const U8_LANES = 16;
 
 const f32 = Math.fround;
 
-/** cvRound: round half to even (the SSE conversion OpenCV uses). */
-function cvRound(v: number): number {
-  const r = Math.round(v);
-  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
+/** cvRound: round half to even (the SSE conversion OpenCV uses), the same rule as Python's round(). */
+const cvRound = pyRound;
 
 function saturateShort(v: number): number {
   const r = cvRound(v);
