@@ -112,6 +112,12 @@ function truncation(stderr: string): string | undefined {
   return m?.[1];
 }
 
+/** The count in ffmpeg's last "frame=" statistics line (of its first output), 0 when there is none. */
+function lastFrameStat(stderr: string): number {
+  const stats = [...stderr.matchAll(/frame=\s*(\d+)/g)];
+  return stats.length ? Number(stats[stats.length - 1]![1]) : 0;
+}
+
 function parseReport(stderr: string, what: string, orientation: Orientation): ProbeReport {
   const lines = stderr.split(/\r?\n/);
   const inputLine = lines.find((l) => l.startsWith('Input #0, '));
@@ -150,8 +156,7 @@ function parseReport(stderr: string, what: string, orientation: Orientation): Pr
   const rotation = appliedRotation(displayAngle ?? -(rotateTag ?? 0), orientation);
   if (rotation === 90 || rotation === 270) [width, height] = [height, width];
 
-  const frameStats = [...stderr.matchAll(/frame=\s*(\d+)/g)];
-  const packets = frameStats.length ? Number(frameStats[frameStats.length - 1]![1]) : 0;
+  const packets = lastFrameStat(stderr);
 
   let frames = packets;
   if (!INDEXED_FORMATS.test(format) && durationSec !== undefined && Number.isFinite(durationSec) && fps > 0) {
@@ -330,11 +335,9 @@ async function runDecode(
   const cut = truncation(stderr);
   if (cut) throw inputError(`${what} is truncated or corrupt (ffmpeg: ${cleanLogLine(cut)})`);
 
-  let decoded = piped;
-  if (select) {
-    const stats = [...stderr.matchAll(/frame=\s*(\d+)/g)];
-    decoded = stats.length ? Number(stats[stats.length - 1]![1]) : 0;
-  }
+  // With a selection, the counting output's statistics say how many frames were decoded.
+  const decoded = select ? lastFrameStat(stderr) : piped;
+  if (decoded === 0) throw inputError(`${what} has no decodable video frames`);
   const quarter = rotation === 90 || rotation === 270;
   return { decoded, width: quarter ? height : width, height: quarter ? width : height };
 }
@@ -361,7 +364,6 @@ export async function decodeAllFrames(input: VideoInput, opts: DecodeOptions = {
       }
       data.set(rgb, i * frameBytes);
     }, opts);
-    if (res.decoded === 0) throw inputError(`${what} has no decodable video frames`);
     const T = res.decoded;
     if (data.length !== T * frameBytes) data = data.slice(0, T * frameBytes);
     return { data, T, H: res.height, W: res.width };
@@ -427,7 +429,6 @@ export async function forEachSampledFrame(
         seen.add(i);
         onFrame(i, rgb, w, h);
       }, opts);
-      if (res.decoded === 0) throw inputError(`${what} has no decodable video frames`);
       if (res.decoded === count) return indices;
       // The decoder disagreed with the container's count: pick again for the true count.
       count = res.decoded;
