@@ -7,7 +7,8 @@ import { dirname, join, resolve } from 'node:path';
 import { ModelFormatError } from '../errors.ts';
 import { translateProgram } from './onnx/index.ts';
 import { findPaddleModelFiles, LABEL_LIST_FILE, loadPaddleModel, ONNX_FILE, SERVER_CONF, SERVER_CONF_STREAM } from './convert.ts';
-import { configFromProgram, decodeConfig, parseConfigText, type GeneralModelConfig, type ServingVar } from './serving_conf.ts';
+import { configFromProgram, decodeConfig, parseConfigText, servingTypeCode, type GeneralModelConfig, type ServingVar } from './serving_conf.ts';
+import { dtypeFromOnnx } from './onnx/proto.ts';
 
 export type { ServingVar } from './serving_conf.ts';
 
@@ -110,15 +111,12 @@ export interface OnnxIo {
   outputs: OnnxIoVar[];
 }
 
-/** ONNX TensorProto.DataType → Paddle Serving type code. */
-const SERVING_TYPE_BY_ONNX: Record<number, number> = { 1: 1, 7: 0, 6: 2, 11: 3, 5: 4, 10: 5, 16: 6, 2: 7, 3: 8, 9: 9 };
-
 function configFromOnnx(g: OnnxIo): GeneralModelConfig {
   const conv = (v: OnnxIoVar): ServingVar => ({
     name: v.name,
     alias: v.name,
     isLodTensor: false,
-    feedType: SERVING_TYPE_BY_ONNX[v.elemType] ?? -1,
+    feedType: servingTypeCode(dtypeFromOnnx(v.elemType)),
     // As Paddle Serving: only known dims (the batch dim is symbolic or -1 in exported models).
     shape: v.dims.filter((d): d is number => typeof d === 'number' && d >= 0),
   });

@@ -43,6 +43,11 @@ export function onnxDataType(dtype: DType): number {
   return ONNX_BY_DTYPE[dtype];
 }
 
+/** The Paddle dtype of an ONNX TensorProto.DataType, undefined for types Paddle has no name for. */
+export function dtypeFromOnnx(code: number): DType | undefined {
+  return (Object.keys(ONNX_BY_DTYPE) as DType[]).find((d) => ONNX_BY_DTYPE[d] === code);
+}
+
 /** A tensor constant: raw little-endian bytes, as TensorProto.raw_data stores them. */
 export interface OnnxTensor {
   name: string;
