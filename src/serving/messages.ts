@@ -1,14 +1,10 @@
 // Messages between the main thread and serving workers (structured-clone data; big arrays are transferred).
 import type { RequestMeta } from './request.ts';
 import type { PipelineRef } from './preprocess.ts';
+import type { SessionOptions } from '../runtime/session.ts';
 
-export interface SessionInit {
-  intraOpThreads?: number;
-  interOpThreads?: number;
-  device?: 'cpu' | 'gpu';
-  deviceId?: number;
-  strictDevice?: boolean;
-}
+/** The session options a worker is started with (structured-clone data: no callbacks). */
+export type SessionInit = Omit<SessionOptions, 'onWarning'>;
 
 export type WorkerInit =
   | { role: 'prepare'; pipeline: PipelineRef }
