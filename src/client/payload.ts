@@ -4,17 +4,13 @@
 import { constants } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
 import type { PipelineRequest } from '../protocol/types.ts';
+import type { Frames } from '../video/decode.ts';
 import { InputError } from './errors.ts';
 
 export type PredictMode = 'frames' | 'video';
 
-/** Frames already decoded by the caller: RGB uint8, [T, H, W, 3] row-major. */
-export interface DecodedFrames {
-  data: Uint8Array;
-  T: number;
-  H: number;
-  W: number;
-}
+/** Frames already decoded by the caller: RGB uint8, [T, H, W, 3] row-major (what decodeAllFrames returns). */
+export type DecodedFrames = Frames;
 
 /** A path to a video file, the bytes of one, or frames decoded already (frames mode only). */
 export type VideoInput = string | Uint8Array | DecodedFrames;
