@@ -3,6 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { PipelineRequest, PipelineResponse } from '../protocol/types.ts';
 import { pipelineClientConstructor } from '../protocol/proto.ts';
 import { TransportError } from './errors.ts';
+import { hostPort } from './neterr.ts';
 
 /** Like the seed's PipelineClient (512 MB): the frames payload of a 10 s clip is ~100 MB of base64. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 512 * 1024 * 1024;
@@ -27,7 +28,7 @@ export class GrpcTransport {
     private readonly timeoutMs: number,
     maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES,
   ) {
-    const target = `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
+    const target = hostPort(host, port);
     this.endpoint = `grpc://${target}`;
     const Ctor = pipelineClientConstructor();
     this.client = new Ctor(target, grpc.credentials.createInsecure(), {

@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { PipelineRequest, PipelineResponse } from '../protocol/types.ts';
 import { predictionPath } from '../protocol/types.ts';
 import { TransportError } from './errors.ts';
-import { describeNetError } from './neterr.ts';
+import { describeNetError, hostPort, unbracket } from './neterr.ts';
 
 export interface HttpAnswer {
   response: PipelineResponse;
@@ -18,14 +18,17 @@ export class HttpTransport {
   readonly endpoint: string;
   private readonly path: string;
 
+  private readonly host: string;
+
   constructor(
-    private readonly host: string,
+    host: string,
     private readonly port: number,
     private readonly timeoutMs: number,
     opName: string,
   ) {
+    this.host = unbracket(host);
     this.path = predictionPath(opName);
-    this.endpoint = `http://${host.includes(':') ? `[${host}]` : host}:${port}${this.path}`;
+    this.endpoint = `http://${hostPort(host, port)}${this.path}`;
   }
 
   /**

@@ -12,6 +12,17 @@ const REASONS: Record<string, string> = {
   ETIMEDOUT: 'connection timed out',
 };
 
+/** `host:port` for a URL or a gRPC target: IPv6 literals in brackets, whether or not the caller wrote them. */
+export function hostPort(host: string, port: number): string {
+  const bare = unbracket(host);
+  return `${bare.includes(':') ? `[${bare}]` : bare}:${port}`;
+}
+
+/** A host without the brackets of an IPv6 literal (what socket APIs take). */
+export function unbracket(host: string): string {
+  return /^\[.*\]$/.test(host) ? host.slice(1, -1) : host;
+}
+
 /** Wraps a Node network error; `what` names the server the user should check (e.g. "vidserve serve (HTTP port)"). */
 export function describeNetError(e: Error, endpoint: string, what: string): TransportError {
   const code = (e as NodeJS.ErrnoException).code ?? 'NETWORK';
