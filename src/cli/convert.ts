@@ -1,6 +1,5 @@
 // `vidserve convert`: paddle_serving_client.convert's flags and output, plus model.onnx for vidserve's runtime.
 import type { Command } from 'commander';
-import { convertModel } from '../paddle/convert.ts';
 
 const list = (s: string | undefined): string[] | undefined => (s === undefined ? undefined : s.split(',').map((x) => x.trim()));
 
@@ -23,6 +22,8 @@ export function register(program: Command): void {
       const log = (msg: string): void => {
         process.stderr.write(`[convert ${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
       };
+      // Loaded here: the translator is for this command only.
+      const { convertModel } = await import('../paddle/convert.ts');
       const r = await convertModel({
         dirname: o.dirname!,
         modelFilename: o.model_filename,

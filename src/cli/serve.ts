@@ -1,6 +1,5 @@
 // `vidserve serve -n PPTSM -c configs/PP-TSM.yaml`: the seed's `recognition_web_service.py -n PPTSM -c ...`.
 import type { Command } from 'commander';
-import { startServer } from '../serving/server.ts';
 import { PIPELINES } from '../video/pipelines.ts';
 
 const MODELS = Object.keys(PIPELINES);
@@ -26,6 +25,8 @@ export function register(program: Command): void {
     .action(async (o: { name: string; config: string; label_list?: string; strictDevice?: boolean; http_port?: number; rpc_port?: number; host: string }) => {
       const name = o.name.toUpperCase();
       if (!MODELS.includes(name)) throw new Error(`-n must be one of ${MODELS.join(', ')}, got ${o.name}`);
+      // Loaded here: the server's modules (fastify, gRPC, the translator) are for this command only.
+      const { startServer } = await import('../serving/server.ts');
       const server = await startServer({
         config: o.config,
         pipeline: name,
