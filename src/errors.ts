@@ -30,6 +30,12 @@ export class ServingError extends Error {
   }
 }
 
+/** `e` as a ServingError: itself when it is one, else its message under `fallbackCode`. */
+export function toServingError(e: unknown, fallbackCode: number): ServingError {
+  if (e instanceof ServingError) return e;
+  return new ServingError(fallbackCode, (e as Error)?.message ?? String(e));
+}
+
 /** An input the user can fix (Paddle Serving's INPUT_PARAMS_ERROR). */
 export function inputError(message: string): ServingError {
   return new ServingError(ErrorCode.INPUT_PARAMS_ERROR, message);

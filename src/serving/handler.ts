@@ -1,7 +1,7 @@
 // One prediction, whatever the transport: run the op, render the answer or the error as a Response message,
 // write the request's log line and metrics. Transports only move bytes.
 import type { Logger } from 'pino';
-import { ErrorCode, ServingError } from '../errors.ts';
+import { ErrorCode, toServingError } from '../errors.ts';
 import { errorResponse, okResponse, type PipelineResponse } from '../protocol/types.ts';
 import { STAGE_NAMES, type OpResult, type StageTimings, type VideoOp } from './op.ts';
 import type { ServingMetrics } from './metrics.ts';
@@ -43,7 +43,7 @@ export async function handlePrediction(
   try {
     result = await ctx.op.run(raw, format, extra.reserved ?? false, extra.ownsBuffer ?? false);
   } catch (e) {
-    const err = e instanceof ServingError ? e : new ServingError(ErrorCode.UNKNOWN, (e as Error)?.message ?? String(e));
+    const err = toServingError(e, ErrorCode.UNKNOWN);
     const total = performance.now() - t0 + (extra.receiveMs ?? 0);
     const refused = err.code === ErrorCode.NO_SERVICE || err.code === ErrorCode.CLOSED_ERROR;
     const level = err.code === ErrorCode.INPUT_PARAMS_ERROR || refused ? 'warn' : 'error';

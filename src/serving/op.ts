@@ -1,7 +1,7 @@
 // The video op (the seed's VideoOp): request bytes → prepare worker (parse, base64/video decode, preprocess) →
 // infer worker (onnxruntime) → softmax/top-k/label on this thread. Admission is bounded (concurrency + queue_size
 // requests in the op at once); optional dynamic batching gathers queued inputs into one model run.
-import { ServingError, ErrorCode } from '../errors.ts';
+import { ServingError, ErrorCode, toServingError } from '../errors.ts';
 import { WorkerGroup } from './pool.ts';
 import type { InferResult, PrepareResult } from './messages.ts';
 import type { RequestMeta } from './request.ts';
@@ -266,7 +266,7 @@ export class VideoOp {
         }
       })
       .catch((e: Error) => {
-        const err = e instanceof ServingError ? e : new ServingError(ErrorCode.MODEL_INFERENCE_ERROR, e.message);
+        const err = toServingError(e, ErrorCode.MODEL_INFERENCE_ERROR);
         for (const it of items) it.reject(err);
       })
       .finally(() => {

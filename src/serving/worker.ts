@@ -3,7 +3,7 @@
 //  - 'infer':   input tensor → onnxruntime session run → score tensor (the session lives here, one per worker).
 // Heavy payloads arrive and leave as transferred ArrayBuffers; nothing big is copied between threads.
 import { parentPort, workerData } from 'node:worker_threads';
-import { ServingError, ErrorCode } from '../errors.ts';
+import { ErrorCode, toServingError } from '../errors.ts';
 import { readJsonRequest, readProtoRequest, decodeRequest } from './request.ts';
 import { preprocessInput, resolvePipeline, type PipelineSpec } from './preprocess.ts';
 import { sampleIndices } from '../video/pipelines.ts';
@@ -14,9 +14,8 @@ const init = workerData as WorkerInit;
 const port = parentPort!;
 
 function fail(id: number, e: unknown, fallbackCode: number): WorkerReply {
-  if (e instanceof ServingError) return { id, ok: false, code: e.code, message: e.message };
-  const err = e as Error;
-  return { id, ok: false, code: fallbackCode, message: err?.message ?? String(e) };
+  const err = toServingError(e, fallbackCode);
+  return { id, ok: false, code: err.code, message: err.message };
 }
 
 async function prepare(task: Extract<WorkerTask, { kind: 'prepare' }>, pipeline: PipelineSpec, signal: AbortSignal): Promise<{ reply: WorkerReply; transfer: ArrayBuffer[] }> {
