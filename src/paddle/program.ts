@@ -291,19 +291,19 @@ function writeVar(v: VarDesc): PbVarDesc {
       case VarTypeCode.LOD_TENSOR_ARRAY:
         t.tensor_array = { tensor, ...(v.lodLevel !== undefined ? { lod_level: v.lodLevel } : {}) };
         break;
-      case 25: // STRING
+      case VarTypeCode.STRING:
         t.string = tensor;
         break;
-      case 26: // STRINGS
+      case VarTypeCode.STRINGS:
         t.strings = tensor;
         break;
-      case 27: // VOCAB
+      case VarTypeCode.VOCAB:
         t.vocab = tensor;
         break;
-      case 30: // SPARSE_COO
+      case VarTypeCode.SPARSE_COO:
         t.sparse_coo = tensor;
         break;
-      case 31: // SPARSE_CSR
+      case VarTypeCode.SPARSE_CSR:
         t.sparse_csr = tensor;
         break;
       default:

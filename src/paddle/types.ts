@@ -27,6 +27,11 @@ export const VarTypeCode = {
   BF16: 22,
   COMPLEX64: 23,
   COMPLEX128: 24,
+  STRING: 25,
+  STRINGS: 26,
+  VOCAB: 27,
+  SPARSE_COO: 30,
+  SPARSE_CSR: 31,
 } as const;
 
 export type DType = 'bool' | 'int8' | 'uint8' | 'int16' | 'int32' | 'int64' | 'float16' | 'bfloat16' | 'float32' | 'float64';
