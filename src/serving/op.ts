@@ -116,9 +116,8 @@ export class VideoOp {
   /** Runs one request given as its wire bytes (JSON body or protobuf message). Rejects with ServingError. */
   async run(raw: Uint8Array, format: 'json' | 'proto', reserved = false, ownsBuffer = false): Promise<OpResult> {
     if (!reserved) {
-      const refused = this.canAdmit();
+      const refused = this.reserve();
       if (refused) throw refused;
-      this.admitted++;
     }
     const t0 = performance.now();
     const cancel = new AbortController();
