@@ -28,8 +28,11 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const MAX_DEPTH = 64;
 
-/** Parses `buf` as one JSON document; strings of at least `spanThreshold` bytes without escapes become ByteSpans. */
-export function parseJsonBytes(buf: Buffer, spanThreshold = 4096): JsonValue {
+/** Strings (JSON) and bytes entries (protobuf) from this size on stay spans of the body instead of JS strings. */
+export const SPAN_THRESHOLD = 4096;
+
+/** Parses `buf` as one JSON document; strings of at least SPAN_THRESHOLD bytes without escapes become ByteSpans. */
+export function parseJsonBytes(buf: Buffer): JsonValue {
   let pos = 0;
   const n = buf.length;
 
@@ -52,7 +55,7 @@ export function parseJsonBytes(buf: Buffer, spanThreshold = 4096): JsonValue {
     // Only inside the string: an unbounded search would scan the rest of a 40 MB body for every key.
     if (buf.subarray(start, close).indexOf(BACKSLASH) < 0) {
       pos = close + 1;
-      if (close - start >= spanThreshold) return new ByteSpan(buf, start, close);
+      if (close - start >= SPAN_THRESHOLD) return new ByteSpan(buf, start, close);
       for (let i = start; i < close; i++) if (buf[i]! < 0x20) fail('control character in string');
       return buf.toString('utf8', start, close);
     }

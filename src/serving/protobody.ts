@@ -7,7 +7,7 @@
 import protobuf from 'protobufjs';
 import { PROTO_PATH } from '../protocol/proto.ts';
 import type { PipelineTensor } from '../protocol/types.ts';
-import { ByteSpan } from './jsonbody.ts';
+import { ByteSpan, SPAN_THRESHOLD } from './jsonbody.ts';
 
 export class ProtoBodyError extends Error {
   override name = 'ProtoBodyError';
@@ -15,7 +15,7 @@ export class ProtoBodyError extends Error {
 
 export interface ProtoRequestFields {
   key: string[];
-  /** Entries of at least `spanThreshold` bytes are ByteSpans of the message buffer. */
+  /** Entries of at least SPAN_THRESHOLD bytes are ByteSpans of the message buffer. */
   value: Array<string | ByteSpan>;
   tensors: PipelineTensor[];
   name: string;
@@ -43,7 +43,7 @@ function pipelineTensorType(): protobuf.Type {
 }
 
 /** Reads a Request message; throws ProtoBodyError naming the field and byte offset of the first problem. */
-export function readRequestMessage(buf: Buffer, spanThreshold = 4096): ProtoRequestFields {
+export function readRequestMessage(buf: Buffer): ProtoRequestFields {
   const n = buf.length;
   let pos = 0;
   const fail = (what: string, at = pos): never => {
@@ -117,7 +117,7 @@ export function readRequestMessage(buf: Buffer, spanThreshold = 4096): ProtoRequ
       }
       case 2: {
         const [s, e] = lengthDelimited('value');
-        out.value.push(e - s >= spanThreshold ? new ByteSpan(buf, s, e) : buf.toString('utf8', s, e));
+        out.value.push(e - s >= SPAN_THRESHOLD ? new ByteSpan(buf, s, e) : buf.toString('utf8', s, e));
         break;
       }
       case 3: {
