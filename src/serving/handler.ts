@@ -5,6 +5,7 @@ import { ErrorCode, toServingError } from '../errors.ts';
 import { errorResponse, okResponse, type PipelineResponse } from '../protocol/types.ts';
 import { STAGE_NAMES, type OpResult, type StageTimings, type VideoOp } from './op.ts';
 import type { ServingMetrics } from './metrics.ts';
+import { timelineLogFields, timelineProgressLog } from './timeline-log.ts';
 
 export interface HandlerContext {
   op: VideoOp;
@@ -41,7 +42,7 @@ export async function handlePrediction(
   const bytes = raw.byteLength;
   let result: OpResult;
   try {
-    result = await ctx.op.run(raw, format, extra.reserved ?? false, extra.ownsBuffer ?? false);
+    result = await ctx.op.run(raw, format, extra.reserved ?? false, extra.ownsBuffer ?? false, { onProgress: timelineProgressLog(ctx, rid, protocol) });
   } catch (e) {
     const err = toServingError(e, ErrorCode.UNKNOWN);
     const total = performance.now() - t0 + (extra.receiveMs ?? 0);
@@ -60,6 +61,8 @@ export async function handlePrediction(
   const timings: StageTimings = { ...result.timings, receive: extra.receiveMs };
   if (extra.receiveMs !== undefined) timings.total += extra.receiveMs;
   const m = result.meta;
+  // A timeline's value is a whole JSON document: the log line names its size and segments instead.
+  const [label, prob] = result.timeline ? timelineLogFields(result.timeline) : [result.value[0], result.value[1]];
   const rounded = Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, round(v)]));
   ctx.logger.info(
     {
@@ -73,11 +76,11 @@ export async function handlePrediction(
       bytes,
       batch: result.batch,
       err_no: 0,
-      label: result.value[0],
-      prob: result.value[1],
+      label,
+      prob,
       timings: rounded,
     },
-    `rid=${rid} logid=${m.logid} ${protocol} /${opName} ok label=${result.value[0]} prob=${result.value[1]} ${timingText(timings)}`,
+    `rid=${rid} logid=${m.logid} ${protocol} /${opName} ok label=${label} prob=${prob} ${timingText(timings)}`,
   );
   ctx.metrics.observe(protocol, opName, 0, timings);
   return { response: okResponse(result.key, result.value), status: 200 };

@@ -7,12 +7,16 @@ import { parseFramesShape, ShapeSyntaxError } from '../protocol/shape.ts';
 import { ByteSpan, JsonBodyError, parseJsonBytes, type JsonValue } from './jsonbody.ts';
 import { ProtoBodyError, readRequestMessage, type ProtoRequestFields } from './protobody.ts';
 import { parseNpyHeader } from '../video/npy.ts';
+import { isReferenceKey, readReferenceKeys, type TimelineParams } from './timeline-request.ts';
 
 export type WireString = string | ByteSpan;
 
 export type OpInput =
   | { kind: 'frames'; frames: Uint8Array; shape: [number, number, number, number] }
-  | { kind: 'video'; bytes: Uint8Array };
+  | { kind: 'video'; bytes: Uint8Array }
+  /** By reference ("video_path", "video_url"): checked against the config's allow-list where it is opened. */
+  | { kind: 'path'; path: string }
+  | { kind: 'url'; url: string };
 
 export interface RequestMeta {
   logid: string;
@@ -21,6 +25,10 @@ export interface RequestMeta {
   method: string;
   keys: string[];
   topk?: number;
+  /** "window"/"stride"/"threshold": answer a timeline of windows. */
+  timeline?: TimelineParams;
+  /** "timeout_ms": the request's own deadline. */
+  timeoutMs?: number;
 }
 
 export interface DecodedRequest {
@@ -140,7 +148,7 @@ export function readProtoRequest(bytes: Uint8Array): RequestFields {
 
 // ---------------------------------------------------------------- the op's inputs
 
-const KNOWN_KEYS = 'frames + frames_shape (raw RGB frames, as the seed client sends), or video (base64 of a video file); optional topk';
+const KNOWN_KEYS = 'frames + frames_shape (raw RGB frames, as the seed client sends), video (base64 of a video file), video_path or video_url; optional topk, window, stride, threshold, timeout_ms';
 
 export interface DecodeOptions {
   /**
@@ -172,7 +180,7 @@ export function decodeRequest(f: RequestFields, parseMs: number, opts: DecodeOpt
     } else put(t.name, t);
   });
   for (const k of items.keys()) {
-    if (k !== 'frames' && k !== 'frames_shape' && k !== 'video' && k !== 'topk') {
+    if (k !== 'frames' && k !== 'frames_shape' && k !== 'video' && k !== 'topk' && !isReferenceKey(k)) {
       throw inputError(`unexpected key received: "${k}"; expected ${KNOWN_KEYS}`);
     }
   }
@@ -183,11 +191,21 @@ export function decodeRequest(f: RequestFields, parseMs: number, opts: DecodeOpt
     if (!/^\d{1,4}$/.test(s) || Number(s) < 1) throw inputError(`"topk" must be a positive integer, got ${JSON.stringify(String(typeof topk === 'string' ? topk : '(tensor)').slice(0, 20))}`);
     meta.topk = Number(s);
   }
+  const refs = readReferenceKeys((k) => {
+    const v = items.get(k);
+    if (v !== undefined && isTensor(v)) throw inputError(`"${k}" must be a string value`);
+    return v === undefined ? undefined : String(v);
+  });
+  if (refs.timeline) meta.timeline = refs.timeline;
+  if (refs.timeoutMs !== undefined) meta.timeoutMs = refs.timeoutMs;
   const t0 = now();
   const frames = items.get('frames');
   const video = items.get('video');
   let input: OpInput;
-  if (video !== undefined) {
+  if (refs.input) {
+    if (video !== undefined || frames !== undefined) throw inputError(`send one input: "${refs.input.kind === 'path' ? 'video_path' : 'video_url'}", "video" or "frames"`);
+    input = refs.input;
+  } else if (video !== undefined) {
     if (frames !== undefined || items.has('frames_shape')) throw inputError('send either "video" or "frames" + "frames_shape", not both');
     const bytes = isTensor(video) ? tensorBytes(video, 'video') : decodeBase64(video, 'video');
     if (bytes.length === 0) throw inputError('"video" is empty');

@@ -165,7 +165,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       strictDevice: opts.strictDevice,
       intraOpThreads: lsc.threadNum ?? Math.max(1, Math.floor(cores / op.concurrency)),
     };
-    const prepStart = WorkerGroup.start('prepare', op.preprocessWorkers, { role: 'prepare', pipeline: opts.pipeline });
+    const prepStart = WorkerGroup.start('prepare', op.preprocessWorkers, { role: 'prepare', pipeline: opts.pipeline, long: { sources: config.long.sources, timeline: config.long.timeline } });
     // Infer workers load the .onnx file themselves (also when a crashed one restarts): no copy of the model bytes
     // per worker, none kept on this thread. Only a model translated in memory at startup is passed as bytes.
     const inferStart = WorkerGroup.start('infer', op.concurrency, { role: 'infer', model: model.onnxFile ?? model.onnx, session, feedName: feed.name, fetchName: fetch.name });
@@ -199,6 +199,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         autoBatchingTimeoutMs: op.autoBatchingTimeoutMs,
         topk: op.topk,
         labels,
+        timelineThreshold: config.long.timeline.threshold,
       },
       prepare!,
       infer!,

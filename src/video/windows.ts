@@ -37,6 +37,8 @@ export interface WindowSamples {
   picked: number[];
   /** The network input for this window without a batch axis, e.g. [8, 3, 224, 224] for PP-TSM. */
   tensor: Tensor<Float32Array | Uint8Array>;
+  /** Time spent on this window's transforms (the rest of the wall time is decoding). */
+  preprocessMs: number;
 }
 
 /** A URL ffmpeg reads itself (streams): `protocols` is its -protocol_whitelist; `live` sources get a read timeout. */
@@ -230,9 +232,11 @@ async function windowsOf(spec: PipelineSpec, input: string, what: string, opts: 
       throw inputError(`window ${startOf(w.k) / US}-${endUs / US} s of ${what} holds ${count} frames, too few for this model: ${msg}; ask for a longer "window"`);
     }
     const imgs: RgbImage[] = picked.map((n) => ({ data: frameAt(n), width: outW(), height: outH() }));
+    const t0 = performance.now();
     const tensor = runAfterSampler(spec, imgs, { stage: opts.stage });
+    const preprocessMs = performance.now() - t0;
     emitted++;
-    await opts.onWindow({ index: w.k, start: startOf(w.k) / US, end: endUs / US, firstFrame: w.first, frames: count, picked, tensor });
+    await opts.onWindow({ index: w.k, start: startOf(w.k) / US, end: endUs / US, firstFrame: w.first, frames: count, picked, tensor, preprocessMs });
   };
 
   const release = (below: number): void => {
