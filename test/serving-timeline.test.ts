@@ -13,6 +13,8 @@ import type { PipelineResponse } from '../src/protocol/types.ts';
 import { grpcClient, postJson, startTestServer, tempDir } from './serving-fixtures.ts';
 import { contentModel } from './support/content-model.ts';
 import { cutFrames, PATTERNS, renderLongClip } from './support/long-clip.ts';
+import { vidserve } from './support/run.ts';
+import { VideoClient } from '../src/index.ts';
 
 let dir = '';
 let allowed = '';
@@ -152,6 +154,35 @@ test('timeline request errors: bad grid, raw frames, a window too long for the t
   const late = (await http(['video_path', 'window', 'stride', 'timeout_ms'], [long, '2', '0.1', '1'])).json;
   assert.equal(late.err_no, 6000, late.err_msg);
   assert.match(late.err_msg, /timeout_ms 1/);
+});
+
+test('the Node client and `vidserve client --windows` print the same timeline', async () => {
+  const t = await longTimeline();
+  const c = new VideoClient({ transport: 'grpc', port: server.rpcPort! });
+  try {
+    const viaLib = await c.timeline(long, { window: 2, stride: 1, topk: 5 });
+    assert.deepEqual(viaLib.windows, t.windows);
+    assert.deepEqual(viaLib.segments, t.segments);
+    const byPath = await c.timeline(long, { mode: 'path', window: 4, threshold: 0.3 });
+    assert.deepEqual(byPath.windows.map((w) => w.start), [0, 4, 8]);
+    assert.equal(byPath.threshold, 0.3);
+  } finally {
+    c.close();
+  }
+  const text = await vidserve(['client', 'http', '-i', long, '-ptn', String(server.httpPort), '--windows', '2:1', '--topk', '2']);
+  assert.equal(text.code, 0, text.stderr);
+  const lines = text.stdout.trimEnd().split('\n');
+  assert.match(lines[0]!, /long\.avi: 12 windows of 2 s every 1 s over 12\.0 s \(120 frames\); \d+ segments?:/);
+  // One line per segment ("0.0 - 2.5   archery  0.338  (2 windows)"), then one per window with its runner-up.
+  for (const [i, s] of t.segments.entries()) assert.match(lines[1 + i]!, new RegExp(`^  ${s.start.toFixed(1)} - ${s.end.toFixed(1)} +${s.label} +${s.prob.toFixed(3)}  \\(${s.windows} windows?\\)$`));
+  assert.equal(lines[1 + t.segments.length], 'windows:');
+  assert.match(lines[2 + t.segments.length]!, new RegExp(`^  0\\.0 - 2\\.0 +${t.windows[0]!.label} ${t.windows[0]!.prob.toFixed(3)}  \\(${t.windows[0]!.topk[1]!.label} `));
+  const json = await vidserve(['client', 'rpc', '-i', long, '-ptn', String(server.rpcPort), '--windows', '2:1', '--topk', '5', '--json']);
+  assert.equal(json.code, 0, json.stderr);
+  assert.deepEqual((JSON.parse(json.stdout) as { timeline: Timeline }).timeline.windows, t.windows);
+  const refused = await vidserve(['client', 'http', '-i', '/etc/hostname', '--mode', 'path', '-ptn', String(server.httpPort), '--windows', '2']);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /err_no 5000|5000/);
 });
 
 test('segments: same-label runs merged, windows below the threshold split them, no overlap with overlapping windows', () => {
