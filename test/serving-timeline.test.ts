@@ -185,6 +185,14 @@ test('the Node client and `vidserve client --windows` print the same timeline', 
   assert.match(refused.stderr, /err_no 5000|5000/);
 });
 
+test('streams are off unless the config turns them on', async () => {
+  for (const [method, url] of [['GET', '/streams'], ['POST', '/streams'], ['GET', '/streams/s1/events']] as const) {
+    const r = await fetch(`http://127.0.0.1:${server.httpPort}${url}`, { method, body: method === 'POST' ? '{}' : undefined });
+    assert.equal(r.status, 404);
+    assert.match(((await r.json()) as { err_msg: string }).err_msg, /streams are disabled/);
+  }
+});
+
 test('segments: same-label runs merged, windows below the threshold split them, no overlap with overlapping windows', () => {
   const w = (start: number, label: string, prob: number): TimelineWindow => ({ start, end: start + 2, label, prob, topk: [{ label, prob }] });
   const ws = [w(0, 'a', 0.9), w(1, 'a', 0.7), w(2, 'b', 0.8), w(3, 'b', 0.2), w(4, 'b', 0.9), w(5, 'b', 0.5)];

@@ -6,6 +6,7 @@ import { ErrorCode } from '../errors.ts';
 import { errorResponse, predictionPath, type PipelineResponse } from '../protocol/types.ts';
 import { readBody, type BodyPool } from './body.ts';
 import { handlePrediction, type HandlerContext } from './handler.ts';
+import { registerStreamRoutes, type StreamManager } from './streams.ts';
 
 export interface HttpOptions {
   host: string;
@@ -14,6 +15,8 @@ export interface HttpOptions {
   /** Where bodies are read into (the prepare workers give the buffers back to it). */
   bodies: BodyPool;
   health: () => Record<string, unknown>;
+  /** Live stream sessions (undefined: streams are off, the /streams routes say so). */
+  streams?: StreamManager;
 }
 
 declare module 'fastify' {
@@ -110,6 +113,8 @@ export async function startHttp(ctx: HandlerContext, opts: HttpOptions): Promise
   });
 
   app.get('/health', async () => opts.health());
+
+  registerStreamRoutes(app, opts.streams);
 
   app.get('/metrics', async (_req, reply) => {
     const text = await ctx.metrics.registry.metrics();

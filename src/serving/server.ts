@@ -20,6 +20,7 @@ import { startGrpc, stopGrpc } from './grpc.ts';
 import { resolvePipeline, type PipelineRef } from './preprocess.ts';
 import type { SessionInit } from './messages.ts';
 import { warmupInput } from './warmup.ts';
+import { startStreams, type StreamManager } from './streams.ts';
 
 export class StartupError extends Error {
   override name = 'StartupError';
@@ -138,6 +139,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   let infer: WorkerGroup | undefined;
   let app: FastifyInstance | undefined;
   let grpcServer: GrpcServer | undefined;
+  let streams: StreamManager | undefined;
   try {
     for (const n of config.notes) log[n.level](n.msg);
     for (const n of config.notes) if (n.level === 'warn') say(`warning: ${n.msg}`);
@@ -251,7 +253,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       // One idle buffer: a client sending raw frames one request after another reuses it (40 MB kept, not more).
       const bodies = new BodyPool(1, config.maxBodyBytes);
       prepare!.onReturned = (buf) => bodies.give(buf);
-      const h = await startHttp(ctx, { host, port: httpPort, maxBodyBytes: config.maxBodyBytes, bodies, health });
+      streams = await startStreams(config.long, { pipeline: opts.pipeline, op: videoOp, logger: log });
+      const h = await startHttp(ctx, { host, port: httpPort, maxBodyBytes: config.maxBodyBytes, bodies, health, streams });
       app = h.app;
       boundHttp = h.port;
     }
@@ -286,6 +289,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         log.info('shutting down: no new requests; finishing in-flight ones');
         // Refuse new predictions at once, then let listeners finish what they have.
         const drained = videoOp.drain();
+        await streams?.close();
         await Promise.all([app ? stopHttp(app) : undefined, grpcServer ? stopGrpc(grpcServer) : undefined, drained]);
         await videoOp.close();
         log.info('stopped');
@@ -294,6 +298,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     };
   } catch (e) {
     await app?.close().catch(() => {});
+    await streams?.close().catch(() => {});
     grpcServer?.forceShutdown();
     await Promise.all([prepare?.close(), infer?.close()]).catch(() => {});
     const msg = (e as Error).message;
