@@ -53,6 +53,11 @@ interface InferItem {
   reject: (e: Error) => void;
 }
 
+/** Whether `view` covers its whole ArrayBuffer (byteOffset 0, same length): only then may the buffer be transferred. */
+export function fillsItsBuffer(view: ArrayBufferView): boolean {
+  return view.byteOffset === 0 && view.byteLength === view.buffer.byteLength;
+}
+
 export class VideoOp {
   private admitted = 0;
   private inferQueue: InferItem[] = [];
@@ -150,9 +155,8 @@ export class VideoOp {
 
   private async process(raw: Uint8Array, format: 'json' | 'proto', t0: number, signal: AbortSignal, ownsBuffer: boolean): Promise<OpResult> {
     // Transfer the body's ArrayBuffer when it is ours to give (the transport says so, or the body fills a buffer of its
-    // own); anything else, e.g. a slice of Node's shared Buffer pool, is copied (Buffer#slice would only be a view).
-    const whole = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength;
-    const owned = raw.buffer instanceof ArrayBuffer && (ownsBuffer || whole);
+    // own); anything else, e.g. a view into Node's shared Buffer pool or into a larger message buffer, is copied.
+    const owned = raw.buffer instanceof ArrayBuffer && (ownsBuffer || fillsItsBuffer(raw));
     const bytes = owned ? raw : new Uint8Array(raw);
     const prep = await this.prepare.run<PrepareResult>({ kind: 'prepare', raw: bytes, format }, [bytes.buffer as ArrayBuffer], signal);
     if (signal.aborted) throw new ServingError(ErrorCode.TIMEOUT, 'cancelled');
