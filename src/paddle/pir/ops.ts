@@ -35,7 +35,10 @@ export interface OpRule {
   pir: string;
   internal: string;
   operands: OperandRule[];
-  /** ProgramDesc output slot per PIR result. */
+  /**
+   * ProgramDesc output slot per PIR result, as ops.yaml lists them today. Files from older Paddle releases may carry
+   * more results (reshape's xshape, …): those are read and not used.
+   */
   results: string[];
   attrs: AttrRule[];
   /** Attributes the ProgramDesc op has and the PIR op does not. */
@@ -163,15 +166,15 @@ export const OP_RULES: readonly OpRule[] = [
     attrs: [a('keepdim', 'bool', 'keep_dim')],
   },
   { pir: 'softmax', internal: 'softmax', operands: [t('X')], results: ['Out'], attrs: [a('axis', 'i32')] },
-  { pir: 'reshape', internal: 'reshape2', operands: [t('X'), m('shape', 'ints', 'shape', 'Shape', 'ShapeTensor')], results: ['Out', 'XShape'], attrs: [] },
-  { pir: 'flatten', internal: 'flatten_contiguous_range', operands: [t('X')], results: ['Out', 'XShape'], attrs: [a('start_axis', 'i32'), a('stop_axis', 'i32')] },
-  { pir: 'transpose', internal: 'transpose2', operands: [t('X')], results: ['Out', 'XShape'], attrs: [a('perm', 'i32[]', 'axis')] },
-  { pir: 'squeeze', internal: 'squeeze2', operands: [t('X'), m('axis', 'ints', 'axes')], results: ['Out', 'XShape'], attrs: [] },
+  { pir: 'reshape', internal: 'reshape2', operands: [t('X'), m('shape', 'ints', 'shape', 'Shape', 'ShapeTensor')], results: ['Out'], attrs: [] },
+  { pir: 'flatten', internal: 'flatten_contiguous_range', operands: [t('X')], results: ['Out'], attrs: [a('start_axis', 'i32'), a('stop_axis', 'i32')] },
+  { pir: 'transpose', internal: 'transpose2', operands: [t('X')], results: ['Out'], attrs: [a('perm', 'i32[]', 'axis')] },
+  { pir: 'squeeze', internal: 'squeeze2', operands: [t('X'), m('axis', 'ints', 'axes')], results: ['Out'], attrs: [] },
   {
     pir: 'unsqueeze',
     internal: 'unsqueeze2',
     operands: [t('X'), m('axis', 'ints', 'axes', 'AxesTensor', 'AxesTensorList')],
-    results: ['Out', 'XShape'],
+    results: ['Out'],
     attrs: [],
   },
   {

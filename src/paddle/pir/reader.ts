@@ -279,7 +279,8 @@ class Reader {
       case '1.a_scalar':
         return this.scalar(this.array(d, w), w);
       default:
-        if (/^[0-9]+\.a_/.test(id)) return { kind: 'other', id, data: d ?? null };
+        // Builtin (0.) and pd_op (1.) attributes are all known above; other dialects' (distributed, …) are carried.
+        if (/^[0-9]+\.a_/.test(id) && !/^[01]\./.test(id)) return { kind: 'other', id, data: d ?? null };
         return this.fail(where, `unknown attribute type "${id}"`);
     }
   }
@@ -344,7 +345,7 @@ class Reader {
       case '0.t_vec':
         return { kind: 'vec', elements: this.array(o[KEY.data], `${where}.D`).map((x, i) => this.type(x, `${where}.D[${i}]`)) };
       default:
-        if (/^[0-9]+\.t_/.test(id)) return { kind: 'other', name: id };
+        if (/^[0-9]+\.t_/.test(id) && id !== '0.t_undefined') return { kind: 'other', name: id };
         return this.fail(where, `unknown type "${id}"`);
     }
   }
