@@ -6,6 +6,7 @@ import { ErrorCode } from '../errors.ts';
 import { pipelineServiceDefinition } from '../protocol/proto.ts';
 import { errorResponse, type PipelineResponse } from '../protocol/types.ts';
 import { handlePrediction, type HandlerContext } from './handler.ts';
+import { addV2Service } from './v2-grpc.ts';
 
 export interface GrpcOptions {
   host: string;
@@ -33,6 +34,7 @@ export async function startGrpc(ctx: HandlerContext, opts: GrpcOptions): Promise
       );
     },
   });
+  addV2Service(server, ctx);
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${opts.host}:${opts.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => {
       if (err) {
