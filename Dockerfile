@@ -43,11 +43,12 @@ COPY configs configs
 COPY src src
 COPY --from=build /src/dist dist
 COPY deploy/container/vidserve.yaml /etc/vidserve/vidserve.yaml
-RUN groupadd --system vidserve \
- && useradd --system --gid vidserve --home-dir /app --shell /usr/sbin/nologin vidserve \
+# A fixed numeric id: Kubernetes' runAsNonRoot can only verify a numeric USER.
+RUN groupadd --system --gid 10001 vidserve \
+ && useradd --system --uid 10001 --gid vidserve --home-dir /app --shell /usr/sbin/nologin vidserve \
  && mkdir -p /models /var/log/vidserve \
  && chown vidserve:vidserve /var/log/vidserve
-USER vidserve
+USER 10001:10001
 WORKDIR /models
 EXPOSE 8080 8081
 # Ready = the model is loaded and warmed up, and the server is not draining (Docker format; podman build --format docker).

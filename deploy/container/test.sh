@@ -56,8 +56,9 @@ step "image: $(podman image inspect "$IMAGE" --format '{{.Size}}' | awk '{printf
 free_port() { node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
 HTTP_PORT=$(free_port)
 RPC_PORT=$(free_port)
-step "podman run (host network, http $HTTP_PORT, rpc $RPC_PORT, $ROOT/models at /models read-only)"
-podman run -d --name "$NAME" "${OPTS[@]}" --network host \
+step "podman run (host network, http $HTTP_PORT, rpc $RPC_PORT, $ROOT/models at /models read-only, read-only root)"
+# As in deploy/k8s/deployment.yaml: a read-only root filesystem, writable /tmp and log dir.
+podman run -d --name "$NAME" "${OPTS[@]}" --network host --read-only --tmpfs /var/log/vidserve:rw,mode=1777 \
   -e VIDSERVE_HTTP_PORT="$HTTP_PORT" -e VIDSERVE_RPC_PORT="$RPC_PORT" \
   -v "$ROOT/models:/models:ro" "$IMAGE" > /dev/null
 for i in $(seq 1 180); do
