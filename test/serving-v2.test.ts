@@ -140,6 +140,11 @@ test('REST infer, JSON: frames as UINT8 data, answered label/prob equal to a dir
   const want3 = outputsOf(await expected({ frames }, 3));
   assert.deepEqual(JSON.parse(r3.bytes.toString()), { model_name: 'video', model_version: '1', outputs: [want3.prob] });
   assert.deepEqual(want3.prob.shape, [1, 3]);
+  // the README's curl request: a video as base64 text in JSON
+  const rv = await infer(JSON.stringify({ inputs: [{ name: 'video', shape: [1], datatype: 'BYTES', data: [video.toString('base64')] }], parameters: { topk: 3 } }));
+  assert.equal(rv.status, 200, rv.bytes.toString());
+  const wantV = outputsOf(await expected({ video }, 3));
+  assert.deepEqual(JSON.parse(rv.bytes.toString()).outputs, [wantV.label, wantV.prob]);
 });
 
 test('REST infer, binary extension: a raw video file in, binary outputs back (Inference-Header-Content-Length)', async () => {
