@@ -7,12 +7,15 @@ import { parseFramesShape, ShapeSyntaxError } from '../protocol/shape.ts';
 import { ByteSpan, JsonBodyError, parseJsonBytes, type JsonValue } from './jsonbody.ts';
 import { ProtoBodyError, readRequestMessage, type ProtoRequestFields } from './protobody.ts';
 import { parseNpyHeader } from '../video/npy.ts';
+import type { V2Meta } from './v2-request.ts';
 
 export type WireString = string | ByteSpan;
 
 export type OpInput =
   | { kind: 'frames'; frames: Uint8Array; shape: [number, number, number, number] }
-  | { kind: 'video'; bytes: Uint8Array };
+  | { kind: 'video'; bytes: Uint8Array }
+  /** The model's own input, already preprocessed (Open Inference Protocol v2 clients may send it). */
+  | { kind: 'tensor'; data: Float32Array; dims: number[] };
 
 export interface RequestMeta {
   logid: string;
@@ -21,6 +24,8 @@ export interface RequestMeta {
   method: string;
   keys: string[];
   topk?: number;
+  /** Open Inference Protocol v2 requests: the id and the outputs asked for. */
+  v2?: V2Meta;
 }
 
 export interface DecodedRequest {

@@ -36,6 +36,8 @@ export interface ServeOptions {
   httpPort?: number;
   rpcPort?: number;
   host?: string;
+  /** The model's name on the Open Inference Protocol v2 routes (default: the op's name). */
+  modelName?: string;
   /** Default: ./PipelineServingLogs */
   logDir?: string;
   /** Lines worth showing on the console (startup, warnings); the CLI prints them. */
@@ -165,11 +167,14 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       strictDevice: opts.strictDevice,
       intraOpThreads: lsc.threadNum ?? Math.max(1, Math.floor(cores / op.concurrency)),
     };
-    const prepStart = WorkerGroup.start('prepare', op.preprocessWorkers, { role: 'prepare', pipeline: opts.pipeline });
+    // The network's input with its batch dimension (a serving conf's feed shape usually leaves it out).
+    const feedShape = feed.shape[0] === -1 || feed.shape[0] === 1 ? feed.shape : [-1, ...feed.shape];
+    const prepStart = WorkerGroup.start('prepare', op.preprocessWorkers, { role: 'prepare', pipeline: opts.pipeline, feed: { name: feed.name, shape: feedShape } });
     // Infer workers load the .onnx file themselves (also when a crashed one restarts): no copy of the model bytes
     // per worker, none kept on this thread. Only a model translated in memory at startup is passed as bytes.
     const inferStart = WorkerGroup.start('infer', op.concurrency, { role: 'infer', model: model.onnxFile ?? model.onnx, session, feedName: feed.name, fetchName: fetch.name });
     const modelInfo = { dir: model.dir, source: model.source };
+    const modelName = opts.modelName ?? op.name;
     model = null;
     const [p, i] = await Promise.allSettled([prepStart, inferStart]);
     if (p.status === 'fulfilled') prepare = p.value.group;
@@ -231,8 +236,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     }
 
     const metrics = new ServingMetrics(() => videoOp.inFlight, () => videoOp.queued);
-    const ctx = { op: videoOp, logger: log, metrics };
     let closing = false;
+    const served = { name: modelName, feed: { name: feed.name, shape: feedShape }, classes, ready: () => !closing };
+    const ctx = { op: videoOp, logger: log, metrics, model: served };
     const health = () => ({
       status: closing ? 'closing' : 'ok',
       op: op.name,
@@ -265,7 +271,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       `provider ${provider} (requested ${lsc.device}${lsc.devices.length ? ` devices ${lsc.devices.join(',')}` : ''}), concurrency ${op.concurrency}, ${session.intraOpThreads} threads per session, ${op.preprocessWorkers} preprocessing workers`,
       `labels: ${labels.source ?? 'class indices (no label list)'}`,
       `warm-up inference ${warmupMs.toFixed(0)} ms`,
-      `http_port ${boundHttp ?? '(off)'}: POST /${op.name}/prediction, GET /health, GET /metrics; rpc_port ${boundRpc ?? '(off)'}: PipelineService/inference`,
+      `http_port ${boundHttp ?? '(off)'}: POST /${op.name}/prediction, POST /v2/models/${modelName}/infer, GET /health, GET /metrics; rpc_port ${boundRpc ?? '(off)'}: PipelineService/inference, GRPCInferenceService`,
     ];
     for (const l of lines) log.info(l);
     for (const l of lines) say(l);

@@ -4,7 +4,8 @@
 // Heavy payloads arrive and leave as transferred ArrayBuffers; nothing big is copied between threads.
 import { parentPort, workerData } from 'node:worker_threads';
 import { ErrorCode, toServingError } from '../errors.ts';
-import { readJsonRequest, readProtoRequest, decodeRequest } from './request.ts';
+import { readJsonRequest, readProtoRequest, decodeRequest, type DecodedRequest } from './request.ts';
+import { readV2JsonRequest, readV2ProtoRequest } from './v2-request.ts';
 import { preprocessInput, resolvePipeline, type PipelineSpec } from './preprocess.ts';
 import { sampleIndices } from '../video/pipelines.ts';
 import { useSpawnerProcess } from '../video/ffmpeg.ts';
@@ -18,12 +19,19 @@ function fail(id: number, e: unknown, fallbackCode: number): WorkerReply {
   return { id, ok: false, code: err.code, message: err.message };
 }
 
+function readRequest(task: Extract<WorkerTask, { kind: 'prepare' }>, raw: Buffer, pipeline: PipelineSpec, t0: number): DecodedRequest {
+  const feed = init.role === 'prepare' ? init.feed : undefined;
+  if (task.format === 'v2-json') return readV2JsonRequest(raw, task.headerLength ?? null, feed);
+  if (task.format === 'v2-proto') return readV2ProtoRequest(raw, feed);
+  const fields = task.format === 'json' ? readJsonRequest(raw) : readProtoRequest(raw);
+  // Raw frames: only the frames the Sampler picks are base64-decoded.
+  return decodeRequest(fields, performance.now() - t0, { framesWanted: (T) => sampleIndices(pipeline, T) });
+}
+
 async function prepare(task: Extract<WorkerTask, { kind: 'prepare' }>, pipeline: PipelineSpec, signal: AbortSignal): Promise<{ reply: WorkerReply; transfer: ArrayBuffer[] }> {
   const t0 = performance.now();
   const raw = Buffer.from(task.raw.buffer, task.raw.byteOffset, task.raw.byteLength);
-  const fields = task.format === 'json' ? readJsonRequest(raw) : readProtoRequest(raw);
-  // Raw frames: only the frames the Sampler picks are base64-decoded.
-  const req = decodeRequest(fields, performance.now() - t0, { framesWanted: (T) => sampleIndices(pipeline, T) });
+  const req = readRequest(task, raw, pipeline, t0);
   const pre = await preprocessInput(pipeline, req.input, signal);
   const result: PrepareResult = {
     meta: req.meta,
