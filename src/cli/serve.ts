@@ -1,6 +1,6 @@
 // `vidserve serve -n PPTSM -c configs/PP-TSM.yaml`: the seed's `recognition_web_service.py -n PPTSM -c ...`.
 import type { Command } from 'commander';
-import { PIPELINES } from '../video/pipelines.ts';
+import { getPipeline, PIPELINES } from '../video/pipelines.ts';
 
 const MODELS = Object.keys(PIPELINES);
 
@@ -15,16 +15,20 @@ export function register(program: Command): void {
   program
     .command('serve')
     .description('serve a PaddleVideo model over HTTP and gRPC, wire-compatible with Paddle Serving pipelines')
-    .option('-n, --name <model>', `preprocessing pipeline: ${MODELS.join(' | ')}`, 'PPTSM')
+    .option('-n, --name <model>', `preprocessing pipeline: ${MODELS.join(' | ')} (default: the op's paddlevideo_config, else PPTSM)`)
     .option('-c, --config <file>', 'pipeline config (Paddle Serving YAML)', 'configs/PP-TSM.yaml')
     .option('--label_list <file>', "label list, '<index> <name>' per line (default: op label_list or the serving dir's label_list.txt)")
     .option('--strict-device', 'fail instead of falling back to the CPU when the configured GPU is unavailable')
     .option('--http_port <port>', 'override http_port (0 = any free port)', port('--http_port'))
     .option('--rpc_port <port>', 'override rpc_port (0 = any free port)', port('--rpc_port'))
     .option('--host <addr>', 'address to listen on', '0.0.0.0')
-    .action(async (o: { name: string; config: string; label_list?: string; strictDevice?: boolean; http_port?: number; rpc_port?: number; host: string }) => {
-      const name = o.name.toUpperCase();
-      if (!MODELS.includes(name)) throw new Error(`-n must be one of ${MODELS.join(', ')}, got ${o.name}`);
+    .action(async (o: { name?: string; config: string; label_list?: string; strictDevice?: boolean; http_port?: number; rpc_port?: number; host: string }) => {
+      let name: string | undefined;
+      try {
+        name = o.name === undefined ? undefined : getPipeline(o.name).name;
+      } catch {
+        throw new Error(`-n must be one of ${MODELS.join(', ')}, got ${o.name}`);
+      }
       // Loaded here: the server's modules (fastify, gRPC, the translator) are for this command only.
       const { startServer } = await import('../serving/server.ts');
       const server = await startServer({
