@@ -17,7 +17,8 @@ import { ServingMetrics } from './metrics.ts';
 import { BodyPool } from './body.ts';
 import { startHttp, stopHttp } from './http.ts';
 import { startGrpc, stopGrpc } from './grpc.ts';
-import { resolvePipeline, type PipelineRef } from './preprocess.ts';
+import type { PipelineRef } from './preprocess.ts';
+import { choosePipeline, pipelineMismatch } from './pipeline-choice.ts';
 import type { SessionInit } from './messages.ts';
 import { warmupInput } from './warmup.ts';
 
@@ -28,8 +29,8 @@ export class StartupError extends Error {
 export interface ServeOptions {
   /** A parsed config or the path of a pipeline YAML. */
   config: ServingConfig | string;
-  /** `-n`: PPTSM | PPTSN, or a pipeline spec (tests pass a small one for the tiny model). */
-  pipeline: PipelineRef;
+  /** `-n`: a PIPELINES name or a pipeline spec (tests pass small ones); unset: op paddlevideo_config, else PPTSM. */
+  pipeline?: PipelineRef;
   labelList?: string;
   strictDevice?: boolean;
   /** Override the config's ports (0 = any free port). */
@@ -125,9 +126,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const httpPort = opts.httpPort ?? config.httpPort;
   const rpcPort = opts.rpcPort ?? config.rpcPort;
   const op = config.ops[0]!;
-  // Fail on a bad pipeline name before anything slow.
+  // Fail on a bad pipeline name or PaddleVideo config before anything slow.
+  let pipeline: ReturnType<typeof choosePipeline>;
   try {
-    resolvePipeline(opts.pipeline);
+    pipeline = choosePipeline(opts.pipeline, op);
   } catch (e) {
     throw new StartupError((e as Error).message);
   }
@@ -153,6 +155,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     const feed = model.feeds[0];
     if (!feed) throw new StartupError(`the serving model in ${model.dir} declares no feed_var`);
     const fetch = pickFetch(model, op);
+    const mismatch = pipelineMismatch(pipeline.spec, feed.shape);
+    if (mismatch) throw new StartupError(mismatch);
+    if (pipeline.note) {
+      log.info(pipeline.note);
+      say(pipeline.note);
+    }
     const labels = loadLabels(
       [opts.labelList, op.labelList, model.labelListPath],
       log,
@@ -169,7 +177,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     };
     // The network's input with its batch dimension (a serving conf's feed shape usually leaves it out).
     const feedShape = feed.shape[0] === -1 || feed.shape[0] === 1 ? feed.shape : [-1, ...feed.shape];
-    const prepStart = WorkerGroup.start('prepare', op.preprocessWorkers, { role: 'prepare', pipeline: opts.pipeline, feed: { name: feed.name, shape: feedShape } });
+    const prepStart = WorkerGroup.start('prepare', op.preprocessWorkers, { role: 'prepare', pipeline: pipeline.spec, feed: { name: feed.name, shape: feedShape } });
     // Infer workers load the .onnx file themselves (also when a crashed one restarts): no copy of the model bytes
     // per worker, none kept on this thread. Only a model translated in memory at startup is passed as bytes.
     const inferStart = WorkerGroup.start('infer', op.concurrency, { role: 'infer', model: model.onnxFile ?? model.onnx, session, feedName: feed.name, fetchName: fetch.name });
@@ -265,9 +273,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       grpcServer = g.server;
       boundRpc = g.port;
     }
-    const pipelineName = typeof opts.pipeline === 'string' ? opts.pipeline : 'custom';
     const lines = [
-      `model ${modelInfo.dir} (${modelInfo.source}; feed ${feed.name} [${feed.shape.join(', ')}], fetch ${fetch.name} alias ${fetch.alias}), preprocessing ${pipelineName}`,
+      `model ${modelInfo.dir} (${modelInfo.source}; feed ${feed.name} [${feed.shape.join(', ')}], fetch ${fetch.name} alias ${fetch.alias}), preprocessing ${pipeline.source}`,
       `provider ${provider} (requested ${lsc.device}${lsc.devices.length ? ` devices ${lsc.devices.join(',')}` : ''}), concurrency ${op.concurrency}, ${session.intraOpThreads} threads per session, ${op.preprocessWorkers} preprocessing workers`,
       `labels: ${labels.source ?? 'class indices (no label list)'}`,
       `warm-up inference ${warmupMs.toFixed(0)} ms`,
