@@ -6,6 +6,7 @@ import { ErrorCode } from '../errors.ts';
 import { errorResponse, predictionPath, type PipelineResponse } from '../protocol/types.ts';
 import { readBody, type BodyPool } from './body.ts';
 import { handlePrediction, type HandlerContext } from './handler.ts';
+import { registerWebUi, type WebUiOptions } from '../web/routes.ts';
 
 export interface HttpOptions {
   host: string;
@@ -14,6 +15,8 @@ export interface HttpOptions {
   /** Where bodies are read into (the prepare workers give the buffers back to it). */
   bodies: BodyPool;
   health: () => Record<string, unknown>;
+  /** The web page (src/web); undefined when the config turns it off (`web_ui: false`). */
+  web?: WebUiOptions;
 }
 
 declare module 'fastify' {
@@ -110,6 +113,7 @@ export async function startHttp(ctx: HandlerContext, opts: HttpOptions): Promise
   });
 
   app.get('/health', async () => opts.health());
+  if (opts.web) registerWebUi(app, opts.web);
 
   app.get('/metrics', async (_req, reply) => {
     const text = await ctx.metrics.registry.metrics();
