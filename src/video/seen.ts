@@ -8,16 +8,17 @@ import { image2ArrayLayout, normalizationAxis, normalizationTables, type Image2A
 
 /** Index of the byte value whose table entry is closest to v (tables are monotonic; v is normally an entry). */
 function invert(table: Float32Array, mean: number, std: number, v: number): number {
-  let best = Math.min(255, Math.max(0, Math.round((v * std + mean) * 255)));
+  let best = Math.round((v * std + mean) * 255);
+  best = best < 0 ? 0 : best > 255 ? 255 : best;
+  if (table[best] === v) return best;
   let err = Math.abs(table[best]! - v);
-  for (const c of [best - 1, best + 1]) {
-    if (c < 0 || c > 255) continue;
-    const e = Math.abs(table[c]! - v);
-    if (e < err) {
-      best = c;
-      err = e;
-    }
+  const lo = best - 1;
+  const hi = best + 1;
+  if (lo >= 0 && Math.abs(table[lo]! - v) < err) {
+    best = lo;
+    err = Math.abs(table[lo]! - v);
   }
+  if (hi <= 255 && Math.abs(table[hi]! - v) < err) best = hi;
   return best;
 }
 

@@ -126,15 +126,16 @@ async function loadStatus() {
   const dir = String(s.model.dir);
   const chip = (/** @type {string} */ name, /** @type {string} */ value, /** @type {string} */ cls = '', /** @type {string} */ title = '') =>
     h('li', { class: `chip ${cls}`, title: title || undefined }, [h('span', { class: 'k', text: name }), h('span', { class: 'v', text: value })]);
-  strip.replaceChildren(
+  const chips = [
     chip('model', `${s.pipeline} · ${dir.split(/[\\/]/).filter(Boolean).pop() ?? dir}`, '', `${dir} (${s.model.source})`),
     chip('input', `[${s.model.input.shape.join(', ')}]`, '', `feed ${s.model.input.name}; ${s.model.classes} classes out`),
     chip('provider', String(s.provider).toUpperCase()),
     s.labels.loaded
       ? chip('labels', `${s.labels.count} loaded`, 'good', s.labels.source ?? '')
       : chip('labels', 'none — class indices', 'warn', 'start the server with --label_list (or label_list.txt in the serving dir) for class names'),
-    s.warmup_warning ? chip('weights', 'synthetic?', 'bad', s.warmup_warning) : null,
-  );
+  ];
+  if (s.warmup_warning) chips.push(chip('weights', 'untrained?', 'bad', s.warmup_warning));
+  strip.replaceChildren(...chips);
   const route = document.getElementById('route');
   if (route) route.textContent = `POST ${s.predict_path}`;
   const warning = /** @type {HTMLElement} */ (document.getElementById('warning'));
@@ -353,7 +354,7 @@ function renderResult(c, a, t) {
     ]);
   }
 
-  c.result.replaceChildren(h('div', { class: 'top' }, [h('h3', { text: `Top ${labels.length}` }), bars, latency]), stages, thumbs);
+  c.result.replaceChildren(h('section', { class: 'answer', 'aria-label': 'Prediction' }, [h('h3', { text: `Top ${labels.length}` }), bars, latency]), stages, thumbs);
   c.upload.hidden = true;
   c.spinner.hidden = true;
   c.result.hidden = false;
