@@ -100,6 +100,7 @@ test('drop two files: the clip gets 5 bars matching the JSON answer and 8 frames
   const input = await page.$('#files');
   await input!.uploadFile(clip, notVideo);
   await page.waitForFunction(() => document.querySelectorAll('.card.done, .card.failed').length === 2, { timeout: 180_000 });
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
   console.log(`# web-browser desktop screenshot: ${await shot(page, 'desktop.png')}`);
 
   const good = await page.$$eval('.card.done', (cards) =>
