@@ -2,7 +2,7 @@
 // write the request's log line and metrics. Transports only move bytes.
 import type { Logger } from 'pino';
 import { ErrorCode, toServingError, type ServingError } from '../errors.ts';
-import { errorResponse, okResponse, type PipelineResponse } from '../protocol/types.ts';
+import { ElemType, errorResponse, okResponse, type PipelineResponse } from '../protocol/types.ts';
 import { STAGE_NAMES, type OpResult, type StageTimings, type VideoOp } from './op.ts';
 import type { ServingMetrics } from './metrics.ts';
 import type { WireFormat } from './messages.ts';
@@ -111,5 +111,31 @@ export async function runRequest(ctx: HandlerContext, raw: Uint8Array, format: W
 export async function handlePrediction(ctx: HandlerContext, raw: Uint8Array, format: 'json' | 'proto', protocol: 'http' | 'grpc', extra: RequestExtra = {}): Promise<Handled> {
   const o = await runRequest(ctx, raw, format, protocol, extra);
   if (!o.ok) return { response: errorResponse(o.error.code, `[${ctx.op.opts.name}] ${o.error.message}`), status: o.refused ? 503 : 200 };
-  return { response: okResponse(o.result.key, o.result.value), status: 200 };
+  return { response: withExtras(okResponse(o.result.key, o.result.value), o.result, format), status: 200 };
+}
+
+/**
+ * What the request asked for beyond the seed's answer: key "timings" (a JSON object of ms per stage) and the model's
+ * input frames as tensors named "frames_seen" (elem_type BYTES, shape [H, W, 3], byte_data a PNG; base64 in JSON as
+ * protobuf's JSON mapping has it), in the model's order.
+ */
+function withExtras(resp: PipelineResponse, result: OpResult, format: 'json' | 'proto'): PipelineResponse {
+  const seen = result.framesSeen;
+  const timings = result.timings;
+  if (result.meta.timings) {
+    // Stage order, then the total; frames_seen (making the PNGs) is inside the total but no stage of its own.
+    const t: Record<string, number | undefined> = { ...timings, frames_seen: seen?.ms };
+    const entries = [...STAGE_NAMES, 'frames_seen', 'total'].filter((k) => t[k] !== undefined).map((k) => [k, round(t[k])]);
+    resp.key.push('timings');
+    resp.value.push(JSON.stringify(Object.fromEntries(entries)));
+  }
+  if (seen) {
+    resp.tensors = seen.images.map((f) => ({
+      name: 'frames_seen',
+      elem_type: ElemType.BYTES,
+      shape: [f.height, f.width, 3],
+      byte_data: format === 'json' ? Buffer.from(f.png.buffer, f.png.byteOffset, f.png.byteLength).toString('base64') : f.png,
+    }));
+  }
+  return resp;
 }

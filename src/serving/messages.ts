@@ -35,6 +35,15 @@ export interface PrepareResult {
   input: Float32Array;
   dims: number[];
   timings: { parse: number; base64: number; decode: number; preprocess: number };
+  /** PNGs of the model's input frames, when the request asked for `frames_seen` (and the ms spent making them). */
+  framesSeen?: { images: FrameImage[]; ms: number };
+}
+
+/** One image of the model's input (a sampled frame's crop), PNG-encoded. */
+export interface FrameImage {
+  png: Uint8Array;
+  width: number;
+  height: number;
 }
 
 export interface InferResult {

@@ -32,6 +32,8 @@ export interface OpResult {
   predictions: Prediction[];
   timings: StageTimings;
   batch: number;
+  /** The model's input frames as PNGs, when the request asked for `frames_seen`. */
+  framesSeen?: PrepareResult['framesSeen'];
 }
 
 export interface VideoOpOptions {
@@ -182,6 +184,7 @@ export class VideoOp {
       value,
       predictions,
       batch: inf.batch,
+      framesSeen: prep.framesSeen,
       timings: {
         ...prep.timings,
         queue: inf.queueMs,

@@ -21,6 +21,8 @@ import type { PipelineRef } from './preprocess.ts';
 import { choosePipeline, pipelineMismatch } from './pipeline-choice.ts';
 import type { SessionInit } from './messages.ts';
 import { warmupInput } from './warmup.ts';
+import { predictionPath } from '../protocol/types.ts';
+import type { WebStatus } from '../web/routes.ts';
 
 export class StartupError extends Error {
   override name = 'StartupError';
@@ -258,13 +260,27 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       queued: videoOp.queued,
       concurrency: op.concurrency,
     });
+    const pipelineName = typeof opts.pipeline === 'string' ? opts.pipeline : opts.pipeline.name;
+    const webStatus = (): WebStatus => ({
+      status: closing ? 'closing' : 'ok',
+      op: op.name,
+      predict_path: predictionPath(op.name),
+      pipeline: pipelineName,
+      model: { dir: modelInfo.dir, source: modelInfo.source, input: { name: feed.name, shape: dims }, output: { name: fetch.name, alias: fetch.alias }, classes },
+      provider,
+      labels: { loaded: labels.size > 0, count: labels.size, source: labels.source },
+      warmup_warning: warmupWarning,
+      max_body_bytes: config.maxBodyBytes,
+      topk: op.topk,
+    });
     let boundHttp: number | null = null;
     let boundRpc: number | null = null;
     if (httpPort !== null) {
       // One idle buffer: a client sending raw frames one request after another reuses it (40 MB kept, not more).
       const bodies = new BodyPool(1, config.maxBodyBytes);
       prepare!.onReturned = (buf) => bodies.give(buf);
-      const h = await startHttp(ctx, { host, port: httpPort, maxBodyBytes: config.maxBodyBytes, bodies, health });
+      const web = config.webUi ? { status: webStatus } : undefined;
+      const h = await startHttp(ctx, { host, port: httpPort, maxBodyBytes: config.maxBodyBytes, bodies, health, web });
       app = h.app;
       boundHttp = h.port;
     }
@@ -278,7 +294,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       `provider ${provider} (requested ${lsc.device}${lsc.devices.length ? ` devices ${lsc.devices.join(',')}` : ''}), concurrency ${op.concurrency}, ${session.intraOpThreads} threads per session, ${op.preprocessWorkers} preprocessing workers`,
       `labels: ${labels.source ?? 'class indices (no label list)'}`,
       `warm-up inference ${warmupMs.toFixed(0)} ms`,
-      `http_port ${boundHttp ?? '(off)'}: POST /${op.name}/prediction, POST /v2/models/${modelName}/infer, GET /health, GET /metrics; rpc_port ${boundRpc ?? '(off)'}: PipelineService/inference, GRPCInferenceService`,
+      `http_port ${boundHttp ?? '(off)'}: POST /${op.name}/prediction, POST /v2/models/${modelName}/infer, GET /health, GET /metrics${config.webUi ? ', web page GET /' : ''}; rpc_port ${boundRpc ?? '(off)'}: PipelineService/inference, GRPCInferenceService`,
     ];
     for (const l of lines) log.info(l);
     for (const l of lines) say(l);

@@ -9,6 +9,9 @@ import { readV2JsonRequest, readV2ProtoRequest } from './v2-request.ts';
 import { preprocessInput, resolvePipeline, type PipelineSpec } from './preprocess.ts';
 import { sampleIndices } from '../video/pipelines.ts';
 import { useSpawnerProcess } from '../video/ffmpeg.ts';
+import { modelInputImages } from '../video/seen.ts';
+import { encodePng } from '../video/png.ts';
+import type { FloatTensor } from '../tensor.ts';
 import type { WorkerInit, WorkerReply, WorkerTask, PrepareResult, InferResult } from './messages.ts';
 
 const init = workerData as WorkerInit;
@@ -39,7 +42,20 @@ async function prepare(task: Extract<WorkerTask, { kind: 'prepare' }>, pipeline:
     dims: pre.tensor.dims,
     timings: { parse: req.timings.parse, base64: req.timings.base64, decode: pre.decodeMs, preprocess: pre.preprocessMs },
   };
-  return { reply: { id: task.id, ok: true, result }, transfer: [pre.tensor.data.buffer as ArrayBuffer] };
+  if (req.meta.framesSeen) result.framesSeen = framesSeen(pipeline, pre.tensor);
+  const pngs = result.framesSeen?.images.map((f) => f.png.buffer as ArrayBuffer) ?? [];
+  return { reply: { id: task.id, ok: true, result }, transfer: [pre.tensor.data.buffer as ArrayBuffer, ...pngs] };
+}
+
+/** The model input [1, ...] back as PNG images (the request's `frames_seen`). */
+function framesSeen(pipeline: PipelineSpec, tensor: FloatTensor): NonNullable<PrepareResult['framesSeen']> {
+  const t0 = performance.now();
+  const images = modelInputImages(pipeline, { data: tensor.data, dims: tensor.dims.slice(1) }).map((img) => ({
+    png: encodePng(img),
+    width: img.width,
+    height: img.height,
+  }));
+  return { images, ms: performance.now() - t0 };
 }
 
 async function main(): Promise<void> {
