@@ -183,6 +183,8 @@ async function aviIndex(src: Source): Promise<VideoIndex | undefined> {
   if (video < 0 || video > 99 || length <= 0) return undefined;
 
   const tag = String(video).padStart(2, '0');
+  // Offsets are relative to 'movi' (the common form) or absolute: the first entry decides for all, as in ffmpeg.
+  const base = idx1.length >= 16 && u32le(idx1, 8) < moviStart ? moviStart : 0;
   let entries = 0;
   const offset = new Float64Array(length);
   const sizes = new Uint32Array(length);
@@ -193,8 +195,7 @@ async function aviIndex(src: Source): Promise<VideoIndex | undefined> {
       // Empty chunks (dropped frames) and entries past the end make ffmpeg's packet count differ.
       const size = u32le(idx1, e + 12);
       if (size === 0) return undefined;
-      let at = u32le(idx1, e + 8);
-      if (at < moviStart) at += moviStart; // offsets relative to 'movi' (the common form)
+      const at = u32le(idx1, e + 8) + base;
       if (at + 8 + size > src.size) return undefined;
       if (entries < length) {
         offset[entries] = at + 8; // the payload, after the chunk's fourcc and size
@@ -205,6 +206,11 @@ async function aviIndex(src: Source): Promise<VideoIndex | undefined> {
     }
   }
   if (entries !== length) return undefined;
+  // The first and last chunks must be where the index says (each payload follows its chunk's id and size).
+  for (const i of [0, length - 1]) {
+    const h = await src.read(offset[i]! - 8, 8);
+    if (h.length < 8 || fourcc(h, 0).slice(0, 2) !== tag || u32le(h, 4) !== sizes[i]) return undefined;
+  }
   const pts = Float64Array.from({ length }, (_, i) => i);
   return { format: 'avi', frames: length, width, height, codec, displayAngle: 0, offset, size: sizes, key, pts, codedWidth, codedHeight, colour: false };
 }
