@@ -260,12 +260,11 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       queued: videoOp.queued,
       concurrency: op.concurrency,
     });
-    const pipelineName = typeof opts.pipeline === 'string' ? opts.pipeline : opts.pipeline.name;
     const webStatus = (): WebStatus => ({
       status: closing ? 'closing' : 'ok',
       op: op.name,
       predict_path: predictionPath(op.name),
-      pipeline: pipelineName,
+      pipeline: pipeline.spec.name,
       model: { dir: modelInfo.dir, source: modelInfo.source, input: { name: feed.name, shape: dims }, output: { name: fetch.name, alias: fetch.alias }, classes },
       provider,
       labels: { loaded: labels.size > 0, count: labels.size, source: labels.source },
