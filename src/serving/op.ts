@@ -3,7 +3,7 @@
 // requests in the op at once); optional dynamic batching gathers queued inputs into one model run.
 import { ServingError, ErrorCode, toServingError } from '../errors.ts';
 import { WorkerGroup } from './pool.ts';
-import type { InferResult, PrepareResult } from './messages.ts';
+import type { InferResult, PrepareResult, WireFormat } from './messages.ts';
 import type { RequestMeta } from './request.ts';
 import { formatPrediction, predict, type LabelMap, type Prediction } from './postprocess.ts';
 import { numel } from '../tensor.ts';
@@ -35,14 +35,10 @@ export interface OpResult {
   predictions: Prediction[];
   timings: StageTimings;
   batch: number;
+  /** The model's input frames as PNGs, when the request asked for `frames_seen`. */
+  framesSeen?: PrepareResult['framesSeen'];
   /** A timeline request's answer (also in `value` as JSON). */
   timeline?: Timeline;
-}
-
-/** Per-request callbacks of a run. */
-export interface RunHooks {
-  /** Timelines: after each batch of windows. */
-  onProgress?: (p: TimelineProgress) => void;
 }
 
 export interface VideoOpOptions {
@@ -104,12 +100,28 @@ class Deadline {
   }
 }
 
+export interface RunOptions {
+  /** The transport already holds a place for this request (see reserve()). */
+  reserved?: boolean;
+  /** The bytes' ArrayBuffer is the transport's to give away (transferred to the worker, not copied). */
+  ownsBuffer?: boolean;
+  /** v2-json: length of the JSON before the binary tensor data (Inference-Header-Content-Length). */
+  headerLength?: number;
+  /** Timelines: after each batch of windows. */
+  onProgress?: (p: TimelineProgress) => void;
+}
+
 interface InferItem {
   input: Float32Array;
   dims: number[];
   enqueued: number;
   resolve: (r: { scores: Float32Array; dims: number[]; inferMs: number; queueMs: number; batch: number }) => void;
   reject: (e: Error) => void;
+}
+
+/** Whether `view` covers its whole ArrayBuffer (byteOffset 0, same length): only then may the buffer be transferred. */
+export function fillsItsBuffer(view: ArrayBufferView): boolean {
+  return view.byteOffset === 0 && view.byteLength === view.buffer.byteLength;
 }
 
 export class VideoOp {
@@ -173,7 +185,8 @@ export class VideoOp {
   }
 
   /** Runs one request given as its wire bytes (JSON body or protobuf message). Rejects with ServingError. */
-  async run(raw: Uint8Array, format: 'json' | 'proto', reserved = false, ownsBuffer = false, hooks: RunHooks = {}): Promise<OpResult> {
+  async run(raw: Uint8Array, format: WireFormat, opts: RunOptions = {}): Promise<OpResult> {
+    const { reserved = false } = opts;
     if (!reserved) {
       const refused = this.reserve();
       if (refused) throw refused;
@@ -181,7 +194,7 @@ export class VideoOp {
     const t0 = performance.now();
     const cancel = new AbortController();
     const deadline = new Deadline(this.opts.name, this.opts.timeoutMs, t0, cancel);
-    const work = this.process(raw, format, t0, cancel, deadline, ownsBuffer, hooks);
+    const work = this.process(raw, format, t0, cancel, deadline, opts);
     try {
       return await Promise.race([work, deadline.expired]);
     } finally {
@@ -196,12 +209,12 @@ export class VideoOp {
     if (this.admitted === 0) for (const w of this.drainWaiters.splice(0)) w();
   }
 
-  private async process(raw: Uint8Array, format: 'json' | 'proto', t0: number, cancel: AbortController, deadline: Deadline, ownsBuffer: boolean, hooks: RunHooks): Promise<OpResult> {
+  private async process(raw: Uint8Array, format: WireFormat, t0: number, cancel: AbortController, deadline: Deadline, opts: RunOptions): Promise<OpResult> {
+    const { ownsBuffer = false, headerLength } = opts;
     const signal = cancel.signal;
     // Transfer the body's ArrayBuffer when it is ours to give (the transport says so, or the body fills a buffer of its
-    // own); anything else, e.g. a slice of Node's shared Buffer pool, is copied (Buffer#slice would only be a view).
-    const whole = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength;
-    const owned = raw.buffer instanceof ArrayBuffer && (ownsBuffer || whole);
+    // own); anything else, e.g. a view into Node's shared Buffer pool or into a larger message buffer, is copied.
+    const owned = raw.buffer instanceof ArrayBuffer && (ownsBuffer || fillsItsBuffer(raw));
     const bytes = owned ? raw : new Uint8Array(raw);
     // Timelines: the worker sends batches of windows while it decodes (see timeline.ts).
     let collector: TimelineCollector | undefined;
@@ -216,7 +229,7 @@ export class VideoOp {
             topk: p.topk ?? this.opts.topk,
             onProgress: (pr) => {
               deadline.progress();
-              hooks.onProgress?.(pr);
+              opts.onProgress?.(pr);
             },
             onFailure: () => cancel.abort(),
           });
@@ -228,7 +241,7 @@ export class VideoOp {
     };
     let prep: PrepareResult;
     try {
-      prep = await this.prepare.run<PrepareResult>({ kind: 'prepare', raw: bytes, format }, [bytes.buffer as ArrayBuffer], signal, onPartial);
+      prep = await this.prepare.run<PrepareResult>({ kind: 'prepare', raw: bytes, format, headerLength }, [bytes.buffer as ArrayBuffer], signal, onPartial);
     } catch (e) {
       // A failed model run stops the decoding; its error is the one to report.
       throw collector?.failure ? toServingError(collector.failure, ErrorCode.MODEL_INFERENCE_ERROR) : e;
@@ -268,6 +281,7 @@ export class VideoOp {
       value,
       predictions,
       batch: inf.batch,
+      framesSeen: prep.framesSeen,
       timings: {
         ...prep.timings,
         queue: inf.queueMs,
