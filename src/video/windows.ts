@@ -279,7 +279,10 @@ async function windowsOf(spec: PipelineSpec, input: string, what: string, opts: 
       if (!width) {
         while (!header()) {
           if (child.stderr.readableEnded) throw new Error(`ffmpeg did not report the decoded frame size for ${what}`);
-          await new Promise<void>((resolve) => child.stderr.once('data', () => resolve()));
+          await new Promise<void>((resolve) => {
+            child.stderr.once('data', () => resolve());
+            child.stderr.once('end', () => resolve());
+          });
         }
       }
       const frameBytes = width * height * 3;
