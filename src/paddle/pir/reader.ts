@@ -368,9 +368,11 @@ export function readPirProgram(bytes: Uint8Array, file = '<pir program>'): PirPr
   } catch (err) {
     const msg = (err as Error).message;
     const at = /position (\d+)/.exec(msg);
-    const where = at ? `byte ${at[1]} (${lineCol(text, Number(at[1]))})` : `the end of the text (byte ${text.length})`;
-    const truncated = /end of JSON input|Unterminated/i.test(msg) ? ' — the file is truncated' : '';
-    throw new ModelFormatError(file, `not valid JSON at ${where}${truncated}: ${msg}`);
+    const pos = at ? Number(at[1]) : text.length;
+    if (pos >= text.trimEnd().length) {
+      throw new ModelFormatError(file, `not valid JSON: the text ends at byte ${text.length} in the middle of the program — the file is truncated (${msg})`);
+    }
+    throw new ModelFormatError(file, `not valid JSON at byte ${pos} (${lineCol(text, pos)}): ${msg}`);
   }
   return new Reader(file).program(root);
 }
