@@ -329,3 +329,37 @@ test('CLI: make-model --format pir, convert --model_filename tiny.json, make-par
   assert.notEqual(cut.code, 0);
   assert.match(cut.stderr, /vidserve: cli\/cut\.json: not valid JSON: the text ends at byte 5000 in the middle of the program — the file is truncated/);
 });
+
+test('builtin.combine feeds a list operand (concat), builtin.split gives the list back, full folds into concat axis', async () => {
+  const t = (dims: number[]) => `{"#":"0.t_dtensor","D":[{"#":"0.t_f32"},[${dims}],"NCHW",[],0]}`;
+  const sg = '"OA":[{"AT":{"#":"0.a_array","D":[{"#":"0.a_bool","D":false}]},"N":"stop_gradient"}]';
+  const data = (id: number, name: string) =>
+    `{"#":"1.data","A":[{"AT":{"#":"0.a_str","D":"${name}"},"N":"name"},{"AT":{"#":"1.a_intarray","D":[-1,3]},"N":"shape"},{"AT":{"#":"1.a_dtype","D":"float32"},"N":"dtype"},{"AT":{"#":"1.a_place","D":[0,0,""]},"N":"place"}],"I":[],"O":[{"%":${id},"TT":${t([-1, 3])}}],${sg}}`;
+  const fetch = (id: number, of: number, name: string, col: number) =>
+    `{"#":"1.fetch","A":[{"AT":{"#":"0.a_str","D":"${name}"},"N":"name"},{"AT":{"#":"0.a_i32","D":${col}},"N":"col"}],"I":[{"%":${of}}],"O":[{"%":${id},"TT":${t([-1, 6])}}],${sg}}`;
+  const text = `{"base_code":{"magic":"pir","trainable":true,"version":2},"program":{"regions":[{"#":"region_0","blocks":[{"#":"block_0","args":[],"ops":[
+${data(1, 'a')},${data(2, 'b')},
+{"#":"0.combine","A":[],"I":[{"%":1},{"%":2}],"O":[{"%":3,"TT":{"#":"0.t_vec","D":[${t([-1, 3])},${t([-1, 3])}]}}]},
+{"#":"1.full","A":[{"AT":{"#":"1.a_intarray","D":[1]},"N":"shape"},{"AT":{"#":"0.a_f64","D":1.0},"N":"value"},{"AT":{"#":"1.a_dtype","D":"int32"},"N":"dtype"},{"AT":{"#":"1.a_place","D":[1,0,""]},"N":"place"}],"I":[],"O":[{"%":4,"TT":{"#":"0.t_dtensor","D":[{"#":"0.t_i32"},[1],"NCHW",[],0]}}],${sg}},
+{"#":"1.concat","A":[],"I":[{"%":3},{"%":4}],"O":[{"%":5,"TT":${t([-1, 6])}}],${sg}},
+{"#":"0.split","A":[],"I":[{"%":3}],"O":[{"%":6,"TT":${t([-1, 3])}},{"%":7,"TT":${t([-1, 3])}}]},
+{"#":"1.multiply","A":[],"I":[{"%":6},{"%":7}],"O":[{"%":8,"TT":${t([-1, 3])}}],${sg}},
+${fetch(9, 5, 'joined', 0)},${fetch(10, 8, 'product', 1)}]}]}]}}`;
+  const { program } = parseModelFile(bytes(text), 'combine.json');
+  const ops = program.blocks[0].ops;
+  assert.deepEqual(ops.map((o) => o.type), ['feed', 'feed', 'concat', 'elementwise_mul', 'fetch', 'fetch']);
+  assert.deepEqual(ops[2].inputs, { X: ['a', 'b'] });
+  assert.deepEqual(ops[2].attrs.axis, { kind: 'int', value: 1 });
+  assert.deepEqual(ops[3].inputs, { X: ['a'], Y: ['b'] }, 'split hands back the combined values');
+  const { bytes: onnx } = translateProgram(program, new Map());
+  const s = await createSession(onnx);
+  try {
+    const a = Float32Array.from([1, 2, 3, 4, 5, 6]);
+    const b = Float32Array.from([10, 20, 30, 40, 50, 60]);
+    const out = await s.run({ a: { data: a, dims: [2, 3] }, b: { data: b, dims: [2, 3] } });
+    assert.deepEqual(Array.from(out.joined.data as Float32Array), [1, 2, 3, 10, 20, 30, 4, 5, 6, 40, 50, 60]);
+    assert.deepEqual(Array.from(out.product.data as Float32Array), [10, 40, 90, 160, 250, 360]);
+  } finally {
+    await s.release();
+  }
+});
