@@ -199,7 +199,7 @@ class Reader {
       ['need_clip', flag(a[2]!, `${at}.A[2]`)],
       ['parameter_name', { kind: 'str', value: this.string(a[3], `${at}.A[3]`) }],
     ]);
-    if (attrs.get('parameter_name')!.kind === 'str' && (a[3] as string).length === 0) this.fail(`${at}.A[3]`, 'empty parameter name');
+    if (a[3] === '') this.fail(`${at}.A[3]`, 'empty parameter name');
     for (const key of [KEY.distAttrs, KEY.quantAttrs] as const) {
       for (const [k, v] of this.attrList(o[key] ?? [], `${at}.${key}`)) attrs.set(k, v);
     }

@@ -88,7 +88,8 @@ function pirAttr(rule: AttrRule, a: AttrValue): Obj {
       return { [KEY.id]: '1.a_dtype', [KEY.data]: d };
     }
     case 'place':
-      return { [KEY.id]: '1.a_place', [KEY.data]: [PLACE_CPU, 0, ''] };
+      // Paddle's data ops carry an undefined place (the feed decides); constants are made on the CPU.
+      return { [KEY.id]: '1.a_place', [KEY.data]: [a.kind === 'string' && a.value === 'undefined' ? PLACE_UNDEFINED : PLACE_CPU, 0, ''] };
   }
 }
 
@@ -155,13 +156,11 @@ class Writer {
       name: { kind: 'string', value: name },
       shape: { kind: 'ints', value: v?.shape ?? [] },
       dtype: { kind: 'string', value: v?.dtype ?? 'float32' },
+      place: { kind: 'string', value: 'undefined' },
     };
     const r = this.newValue(this.varType(name), true);
     this.values.set(name, r.id);
-    const out = DATA_ATTRS.map((rule) =>
-      rule.type === 'place' ? named('place', { [KEY.id]: '1.a_place', [KEY.data]: [PLACE_UNDEFINED, 0, ''] }) : named(rule.pir, pirAttr(rule, attrs[rule.pir]!)),
-    );
-    this.push(pdOp('data'), [], [r], out);
+    this.push(pdOp('data'), [], [r], DATA_ATTRS.map((rule) => named(rule.pir, pirAttr(rule, attrs[rule.pir]!))));
   }
 
   fetch(op: OpDesc): void {
