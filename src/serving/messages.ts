@@ -2,12 +2,20 @@
 import type { RequestMeta } from './request.ts';
 import type { PipelineRef } from './preprocess.ts';
 import type { SessionOptions } from '../runtime/session.ts';
+import type { FeedSpec } from './v2-request.ts';
 
 /** The session options a worker is started with (structured-clone data: no callbacks). */
 export type SessionInit = Omit<SessionOptions, 'onWarning'>;
 
+/**
+ * How a request's bytes are read: Paddle Serving's Request as JSON (HTTP) or protobuf (gRPC), or an Open Inference
+ * Protocol v2 request: REST JSON (optionally followed by binary tensor data) or a gRPC ModelInferRequest.
+ */
+export type WireFormat = 'json' | 'proto' | 'v2-json' | 'v2-proto';
+
 export type WorkerInit =
-  | { role: 'prepare'; pipeline: PipelineRef }
+  /** `feed`: the model's input with its batch dimension (-1 = any), for v2 requests that send it preprocessed. */
+  | { role: 'prepare'; pipeline: PipelineRef; feed?: FeedSpec }
   /**
    * `model` is the .onnx file path when the model is on disk (each worker reads it; no copy of the ~100 MB bytes
    * in the main thread or in workerData), or the bytes of a model translated in memory at startup.
@@ -15,7 +23,8 @@ export type WorkerInit =
   | { role: 'infer'; model: string | Uint8Array; session: SessionInit; feedName: string; fetchName: string };
 
 export type WorkerTask =
-  | { kind: 'prepare'; id: number; raw: Uint8Array; format: 'json' | 'proto' }
+  /** `headerLength`: v2-json's Inference-Header-Content-Length (binary tensor data follows the JSON). */
+  | { kind: 'prepare'; id: number; raw: Uint8Array; format: WireFormat; headerLength?: number }
   | { kind: 'infer'; id: number; input: Float32Array; dims: number[] }
   /** Cancels a running prepare task (kills its ffmpeg); the task then fails. */
   | { kind: 'abort'; id: number }
@@ -26,6 +35,15 @@ export interface PrepareResult {
   input: Float32Array;
   dims: number[];
   timings: { parse: number; base64: number; decode: number; preprocess: number };
+  /** PNGs of the model's input frames, when the request asked for `frames_seen` (and the ms spent making them). */
+  framesSeen?: { images: FrameImage[]; ms: number };
+}
+
+/** One image of the model's input (a sampled frame's crop), PNG-encoded. */
+export interface FrameImage {
+  png: Uint8Array;
+  width: number;
+  height: number;
 }
 
 export interface InferResult {

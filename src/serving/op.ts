@@ -3,7 +3,7 @@
 // requests in the op at once); optional dynamic batching gathers queued inputs into one model run.
 import { ServingError, ErrorCode, toServingError } from '../errors.ts';
 import { WorkerGroup } from './pool.ts';
-import type { InferResult, PrepareResult } from './messages.ts';
+import type { InferResult, PrepareResult, WireFormat } from './messages.ts';
 import type { RequestMeta } from './request.ts';
 import { formatPrediction, predict, type LabelMap, type Prediction } from './postprocess.ts';
 import { numel } from '../tensor.ts';
@@ -32,6 +32,8 @@ export interface OpResult {
   predictions: Prediction[];
   timings: StageTimings;
   batch: number;
+  /** The model's input frames as PNGs, when the request asked for `frames_seen`. */
+  framesSeen?: PrepareResult['framesSeen'];
 }
 
 export interface VideoOpOptions {
@@ -45,12 +47,26 @@ export interface VideoOpOptions {
   labels: LabelMap;
 }
 
+export interface RunOptions {
+  /** The transport already holds a place for this request (see reserve()). */
+  reserved?: boolean;
+  /** The bytes' ArrayBuffer is the transport's to give away (transferred to the worker, not copied). */
+  ownsBuffer?: boolean;
+  /** v2-json: length of the JSON before the binary tensor data (Inference-Header-Content-Length). */
+  headerLength?: number;
+}
+
 interface InferItem {
   input: Float32Array;
   dims: number[];
   enqueued: number;
   resolve: (r: { scores: Float32Array; dims: number[]; inferMs: number; queueMs: number; batch: number }) => void;
   reject: (e: Error) => void;
+}
+
+/** Whether `view` covers its whole ArrayBuffer (byteOffset 0, same length): only then may the buffer be transferred. */
+export function fillsItsBuffer(view: ArrayBufferView): boolean {
+  return view.byteOffset === 0 && view.byteLength === view.buffer.byteLength;
 }
 
 export class VideoOp {
@@ -114,14 +130,15 @@ export class VideoOp {
   }
 
   /** Runs one request given as its wire bytes (JSON body or protobuf message). Rejects with ServingError. */
-  async run(raw: Uint8Array, format: 'json' | 'proto', reserved = false, ownsBuffer = false): Promise<OpResult> {
+  async run(raw: Uint8Array, format: WireFormat, opts: RunOptions = {}): Promise<OpResult> {
+    const { reserved = false, ownsBuffer = false, headerLength } = opts;
     if (!reserved) {
       const refused = this.reserve();
       if (refused) throw refused;
     }
     const t0 = performance.now();
     const cancel = new AbortController();
-    const work = this.process(raw, format, t0, cancel.signal, ownsBuffer);
+    const work = this.process(raw, format, headerLength, t0, cancel.signal, ownsBuffer);
     try {
       if (this.opts.timeoutMs <= 0) return await work;
       let timer: NodeJS.Timeout | undefined;
@@ -148,13 +165,12 @@ export class VideoOp {
     if (this.admitted === 0) for (const w of this.drainWaiters.splice(0)) w();
   }
 
-  private async process(raw: Uint8Array, format: 'json' | 'proto', t0: number, signal: AbortSignal, ownsBuffer: boolean): Promise<OpResult> {
+  private async process(raw: Uint8Array, format: WireFormat, headerLength: number | undefined, t0: number, signal: AbortSignal, ownsBuffer: boolean): Promise<OpResult> {
     // Transfer the body's ArrayBuffer when it is ours to give (the transport says so, or the body fills a buffer of its
-    // own); anything else, e.g. a slice of Node's shared Buffer pool, is copied (Buffer#slice would only be a view).
-    const whole = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength;
-    const owned = raw.buffer instanceof ArrayBuffer && (ownsBuffer || whole);
+    // own); anything else, e.g. a view into Node's shared Buffer pool or into a larger message buffer, is copied.
+    const owned = raw.buffer instanceof ArrayBuffer && (ownsBuffer || fillsItsBuffer(raw));
     const bytes = owned ? raw : new Uint8Array(raw);
-    const prep = await this.prepare.run<PrepareResult>({ kind: 'prepare', raw: bytes, format }, [bytes.buffer as ArrayBuffer], signal);
+    const prep = await this.prepare.run<PrepareResult>({ kind: 'prepare', raw: bytes, format, headerLength }, [bytes.buffer as ArrayBuffer], signal);
     if (signal.aborted) throw new ServingError(ErrorCode.TIMEOUT, 'cancelled');
     const inf = await this.enqueueInfer(prep.input, prep.dims, signal);
     const tp = performance.now();
@@ -168,6 +184,7 @@ export class VideoOp {
       value,
       predictions,
       batch: inf.batch,
+      framesSeen: prep.framesSeen,
       timings: {
         ...prep.timings,
         queue: inf.queueMs,

@@ -22,6 +22,8 @@ export interface Preprocessed {
 }
 
 export async function preprocessInput(ref: PipelineRef, input: OpInput, signal?: AbortSignal): Promise<Preprocessed> {
+  // Already the network input (with its batch dimension): nothing to do.
+  if (input.kind === 'tensor') return { tensor: { data: input.data, dims: input.dims }, decodeMs: 0, preprocessMs: 0 };
   const spec = resolvePipeline(ref);
   const t0 = performance.now();
   let tensor: FloatTensor;

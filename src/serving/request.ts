@@ -7,12 +7,15 @@ import { parseFramesShape, ShapeSyntaxError } from '../protocol/shape.ts';
 import { ByteSpan, JsonBodyError, parseJsonBytes, type JsonValue } from './jsonbody.ts';
 import { ProtoBodyError, readRequestMessage, type ProtoRequestFields } from './protobody.ts';
 import { parseNpyHeader } from '../video/npy.ts';
+import type { V2Meta } from './v2-request.ts';
 
 export type WireString = string | ByteSpan;
 
 export type OpInput =
   | { kind: 'frames'; frames: Uint8Array; shape: [number, number, number, number] }
-  | { kind: 'video'; bytes: Uint8Array };
+  | { kind: 'video'; bytes: Uint8Array }
+  /** The model's own input, already preprocessed (Open Inference Protocol v2 clients may send it). */
+  | { kind: 'tensor'; data: Float32Array; dims: number[] };
 
 export interface RequestMeta {
   logid: string;
@@ -21,6 +24,12 @@ export interface RequestMeta {
   method: string;
   keys: string[];
   topk?: number;
+  /** Open Inference Protocol v2 requests: the id and the outputs asked for. */
+  v2?: V2Meta;
+  /** `timings`: answer the server's per-stage timings too (key "timings", a JSON object of ms). */
+  timings?: boolean;
+  /** `frames_seen`: answer the model's input frames as PNG tensors (the debug view of the web page). */
+  framesSeen?: boolean;
 }
 
 export interface DecodedRequest {
@@ -140,7 +149,10 @@ export function readProtoRequest(bytes: Uint8Array): RequestFields {
 
 // ---------------------------------------------------------------- the op's inputs
 
-const KNOWN_KEYS = 'frames + frames_shape (raw RGB frames, as the seed client sends), or video (base64 of a video file); optional topk';
+const KNOWN_KEYS = 'frames + frames_shape (raw RGB frames, as the seed client sends), or video (base64 of a video file); optional topk, timings, frames_seen';
+
+/** Keys that ask for more in the answer; off unless sent (old clients see the seed's answer). */
+const FLAG_KEYS = { timings: 'timings', frames_seen: 'framesSeen' } as const;
 
 export interface DecodeOptions {
   /**
@@ -172,7 +184,7 @@ export function decodeRequest(f: RequestFields, parseMs: number, opts: DecodeOpt
     } else put(t.name, t);
   });
   for (const k of items.keys()) {
-    if (k !== 'frames' && k !== 'frames_shape' && k !== 'video' && k !== 'topk') {
+    if (k !== 'frames' && k !== 'frames_shape' && k !== 'video' && k !== 'topk' && !Object.hasOwn(FLAG_KEYS, k)) {
       throw inputError(`unexpected key received: "${k}"; expected ${KNOWN_KEYS}`);
     }
   }
@@ -182,6 +194,10 @@ export function decodeRequest(f: RequestFields, parseMs: number, opts: DecodeOpt
     const s = typeof topk === 'string' ? topk.trim() : '';
     if (!/^\d{1,4}$/.test(s) || Number(s) < 1) throw inputError(`"topk" must be a positive integer, got ${JSON.stringify(String(typeof topk === 'string' ? topk : '(tensor)').slice(0, 20))}`);
     meta.topk = Number(s);
+  }
+  for (const [key, field] of Object.entries(FLAG_KEYS)) {
+    const v = items.get(key);
+    if (v !== undefined) meta[field as 'timings' | 'framesSeen'] = flagValue(key, v);
   }
   const t0 = now();
   const frames = items.get('frames');
@@ -198,6 +214,13 @@ export function decodeRequest(f: RequestFields, parseMs: number, opts: DecodeOpt
     throw inputError(`request has no video input; expected ${KNOWN_KEYS}`);
   }
   return { meta, input, timings: { parse: parseMs, base64: now() - t0 } };
+}
+
+function flagValue(key: string, v: WireString | PipelineTensor): boolean {
+  const s = typeof v === 'string' ? v.trim().toLowerCase() : '';
+  if (s === '1' || s === 'true') return true;
+  if (s === '0' || s === 'false') return false;
+  throw inputError(`"${key}" must be "1"/"true" or "0"/"false", got ${typeof v === 'string' ? JSON.stringify(v.slice(0, 20)) : '(not a short string)'}`);
 }
 
 function isTensor(v: WireString | PipelineTensor): v is PipelineTensor {

@@ -4,10 +4,14 @@
 // Heavy payloads arrive and leave as transferred ArrayBuffers; nothing big is copied between threads.
 import { parentPort, workerData } from 'node:worker_threads';
 import { ErrorCode, toServingError } from '../errors.ts';
-import { readJsonRequest, readProtoRequest, decodeRequest } from './request.ts';
+import { readJsonRequest, readProtoRequest, decodeRequest, type DecodedRequest } from './request.ts';
+import { readV2JsonRequest, readV2ProtoRequest } from './v2-request.ts';
 import { preprocessInput, resolvePipeline, type PipelineSpec } from './preprocess.ts';
 import { sampleIndices } from '../video/pipelines.ts';
 import { useSpawnerProcess } from '../video/ffmpeg.ts';
+import { modelInputImages } from '../video/seen.ts';
+import { encodePng } from '../video/png.ts';
+import type { FloatTensor } from '../tensor.ts';
 import type { WorkerInit, WorkerReply, WorkerTask, PrepareResult, InferResult } from './messages.ts';
 
 const init = workerData as WorkerInit;
@@ -18,12 +22,19 @@ function fail(id: number, e: unknown, fallbackCode: number): WorkerReply {
   return { id, ok: false, code: err.code, message: err.message };
 }
 
+function readRequest(task: Extract<WorkerTask, { kind: 'prepare' }>, raw: Buffer, pipeline: PipelineSpec, t0: number): DecodedRequest {
+  const feed = init.role === 'prepare' ? init.feed : undefined;
+  if (task.format === 'v2-json') return readV2JsonRequest(raw, task.headerLength ?? null, feed);
+  if (task.format === 'v2-proto') return readV2ProtoRequest(raw, feed);
+  const fields = task.format === 'json' ? readJsonRequest(raw) : readProtoRequest(raw);
+  // Raw frames: only the frames the Sampler picks are base64-decoded.
+  return decodeRequest(fields, performance.now() - t0, { framesWanted: (T) => sampleIndices(pipeline, T) });
+}
+
 async function prepare(task: Extract<WorkerTask, { kind: 'prepare' }>, pipeline: PipelineSpec, signal: AbortSignal): Promise<{ reply: WorkerReply; transfer: ArrayBuffer[] }> {
   const t0 = performance.now();
   const raw = Buffer.from(task.raw.buffer, task.raw.byteOffset, task.raw.byteLength);
-  const fields = task.format === 'json' ? readJsonRequest(raw) : readProtoRequest(raw);
-  // Raw frames: only the frames the Sampler picks are base64-decoded.
-  const req = decodeRequest(fields, performance.now() - t0, { framesWanted: (T) => sampleIndices(pipeline, T) });
+  const req = readRequest(task, raw, pipeline, t0);
   const pre = await preprocessInput(pipeline, req.input, signal);
   const result: PrepareResult = {
     meta: req.meta,
@@ -31,7 +42,20 @@ async function prepare(task: Extract<WorkerTask, { kind: 'prepare' }>, pipeline:
     dims: pre.tensor.dims,
     timings: { parse: req.timings.parse, base64: req.timings.base64, decode: pre.decodeMs, preprocess: pre.preprocessMs },
   };
-  return { reply: { id: task.id, ok: true, result }, transfer: [pre.tensor.data.buffer as ArrayBuffer] };
+  if (req.meta.framesSeen) result.framesSeen = framesSeen(pipeline, pre.tensor);
+  const pngs = result.framesSeen?.images.map((f) => f.png.buffer as ArrayBuffer) ?? [];
+  return { reply: { id: task.id, ok: true, result }, transfer: [pre.tensor.data.buffer as ArrayBuffer, ...pngs] };
+}
+
+/** The model input [1, ...] back as PNG images (the request's `frames_seen`). */
+function framesSeen(pipeline: PipelineSpec, tensor: FloatTensor): NonNullable<PrepareResult['framesSeen']> {
+  const t0 = performance.now();
+  const images = modelInputImages(pipeline, { data: tensor.data, dims: tensor.dims.slice(1) }).map((img) => ({
+    png: encodePng(img),
+    width: img.width,
+    height: img.height,
+  }));
+  return { images, ms: performance.now() - t0 };
 }
 
 async function main(): Promise<void> {
