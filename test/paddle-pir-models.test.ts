@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
@@ -16,7 +16,9 @@ import { translateProgram } from '../src/paddle/onnx/index.ts';
 import { writePirProgram } from '../src/paddle/pir/writer.ts';
 import { loadServingModel } from '../src/paddle/serving_model.ts';
 import { createSession } from '../src/runtime/session.ts';
+import { REPO_ROOT } from '../src/cli/demo.ts';
 import { framesBody, postJson, startTestServer, syntheticFrames, tempDir } from './serving-fixtures.ts';
+import { run, VIDSERVE } from './support/run.ts';
 
 let root: string;
 before(() => {
@@ -169,4 +171,22 @@ test('zoo networks (PP-TSMv2, TSM, TSN) written as PIR read back with the same s
     const b = translateProgram(pir.program, params).bytes;
     assertAgree(await outputs(b, dims), await outputs(a, dims), name);
   }
+});
+
+test("README 'Paddle 3 exports': its convert command, run as written on a PIR export, gives a serving dir vidserve loads", async () => {
+  const readme = await readFile(path.join(REPO_ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Paddle 3 exports'), readme.indexOf('## Checking preprocessing'));
+  const convert = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!).find((b) => b.includes('npx vidserve convert'));
+  assert.ok(convert?.includes('--model_filename ppTSM.json'), 'the section converts ppTSM.json');
+  // What export_model.py leaves under Paddle 3 (our PP-TSM graph, synthetic weights), and a 400-line label list.
+  const dir = path.join(root, 'readme');
+  await writeModel('pptsm', path.join(dir, 'inference', 'ppTSM'), 0, { format: 'pir' });
+  await writeFile(path.join(dir, 'Kinetics-400_label_list.txt'), Array.from({ length: 400 }, (_, i) => `${i} class_${i}`).join('\n') + '\n');
+  const prelude = `npx() { if [ "$1" = vidserve ]; then shift; node ${JSON.stringify(VIDSERVE)} "$@"; else command npx "$@"; fi; }\n`;
+  const r = await run('bash', ['-eo', 'pipefail', '-c', prelude + convert], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const m = await loadServingModel(path.join(dir, 'ppTSM_serving_server'));
+  assert.equal(m.source, 'onnx');
+  assert.deepEqual(m.fetches.map((f) => [f.name, f.alias, f.shape]), [['fetch_name_0', 'outputs', [400]]]);
+  assert.ok(m.labelListPath, 'the label list is in the serving dir');
 });
