@@ -146,7 +146,10 @@ class Reader {
     for (const [i, a] of this.array(o[KEY.kwargs] ?? [], `${where}.kwargs`).entries()) {
       const w = `${where}.kwargs[${i}]`;
       const ao = this.object(a, w);
-      args.push(this.define(this.integer(ao[KEY.id] ?? ao[KEY.valueId], `${w}["#"]`), this.type(ao[KEY.typeType], `${w}.TT`), w));
+      const id = this.integer(ao[KEY.id] ?? ao[KEY.valueId], `${w}["#"]`);
+      // Paddle's writer stores the positional args under "kwargs" too (ir_serialize.cc WriteBlock): same ids, skipped.
+      if (args.some((x) => x.id === id)) continue;
+      args.push(this.define(id, this.type(ao[KEY.typeType], `${w}.TT`), w));
     }
     const ops = this.array(o[KEY.ops], `${where}.ops`).map((op, i) => this.op(op, `${where}.ops[${i}]`));
     return { id: this.string(o[KEY.id], `${where}["#"]`), args, ops };
