@@ -6,6 +6,7 @@ import { ElemType, errorResponse, okResponse, type PipelineResponse } from '../p
 import { STAGE_NAMES, type OpResult, type StageTimings, type VideoOp } from './op.ts';
 import type { ServingMetrics } from './metrics.ts';
 import type { WireFormat } from './messages.ts';
+import { timelineLogFields, timelineProgressLog } from './timeline-log.ts';
 
 export interface HandlerContext {
   op: VideoOp;
@@ -67,7 +68,7 @@ export async function runRequest(ctx: HandlerContext, raw: Uint8Array, format: W
   const bytes = raw.byteLength;
   let result: OpResult;
   try {
-    result = await ctx.op.run(raw, format, { reserved: extra.reserved, ownsBuffer: extra.ownsBuffer, headerLength: extra.headerLength });
+    result = await ctx.op.run(raw, format, { reserved: extra.reserved, ownsBuffer: extra.ownsBuffer, headerLength: extra.headerLength, onProgress: timelineProgressLog(ctx, rid, protocol) });
   } catch (e) {
     const err = toServingError(e, ErrorCode.UNKNOWN);
     const total = performance.now() - t0 + (extra.receiveMs ?? 0);
@@ -84,6 +85,8 @@ export async function runRequest(ctx: HandlerContext, raw: Uint8Array, format: W
   if (extra.receiveMs !== undefined) timings.total += extra.receiveMs;
   result.timings = timings;
   const m = result.meta;
+  // A timeline's value is a whole JSON document: the log line names its size and segments instead.
+  const [label, prob] = result.timeline ? timelineLogFields(result.timeline) : [result.value[0], result.value[1]];
   const rounded = Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, round(v)]));
   ctx.logger.info(
     {
@@ -97,11 +100,11 @@ export async function runRequest(ctx: HandlerContext, raw: Uint8Array, format: W
       bytes,
       batch: result.batch,
       err_no: 0,
-      label: result.value[0],
-      prob: result.value[1],
+      label,
+      prob,
       timings: rounded,
     },
-    `rid=${rid} logid=${m.logid} ${protocol} /${opName} ok label=${result.value[0]} prob=${result.value[1]} ${timingText(timings)}`,
+    `rid=${rid} logid=${m.logid} ${protocol} /${opName} ok label=${label} prob=${prob} ${timingText(timings)}`,
   );
   ctx.metrics.observe(protocol, opName, 0, timings);
   return { ok: true, result };

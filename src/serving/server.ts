@@ -179,7 +179,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     };
     // The network's input with its batch dimension (a serving conf's feed shape usually leaves it out).
     const feedShape = feed.shape[0] === -1 || feed.shape[0] === 1 ? feed.shape : [-1, ...feed.shape];
-    const prepStart = WorkerGroup.start('prepare', op.preprocessWorkers, { role: 'prepare', pipeline: pipeline.spec, feed: { name: feed.name, shape: feedShape } });
+    const prepStart = WorkerGroup.start('prepare', op.preprocessWorkers, { role: 'prepare', pipeline: pipeline.spec, feed: { name: feed.name, shape: feedShape }, long: { sources: config.long.sources, timeline: config.long.timeline } });
     // Infer workers load the .onnx file themselves (also when a crashed one restarts): no copy of the model bytes
     // per worker, none kept on this thread. Only a model translated in memory at startup is passed as bytes.
     const inferStart = WorkerGroup.start('infer', op.concurrency, { role: 'infer', model: model.onnxFile ?? model.onnx, session, feedName: feed.name, fetchName: fetch.name });
@@ -214,6 +214,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         autoBatchingTimeoutMs: op.autoBatchingTimeoutMs,
         topk: op.topk,
         labels,
+        timelineThreshold: config.long.timeline.threshold,
       },
       prepare!,
       infer!,

@@ -220,7 +220,7 @@ function frameViews(frames: Frames, order: readonly number[]): RgbImage[] {
  * Runs the operators after the Sampler on the sampled images (in sampled order). With `into` (of the output's type
  * and size) the result is written there: the fused Image2Array + Normalization writes it directly.
  */
-function runAfterSampler(spec: PipelineSpec, imgs: RgbImage[], opts: PreprocessOptions, into?: Float32Array | Uint8Array): Tensor<Float32Array | Uint8Array> {
+export function runAfterSampler(spec: PipelineSpec, imgs: RgbImage[], opts: PreprocessOptions, into?: Float32Array | Uint8Array): Tensor<Float32Array | Uint8Array> {
   if (imgs.length === 0) throw new Error(`pipeline ${spec.name}: Sampler picked no frames`);
   let stage: Stage = { kind: 'images', imgs };
   const ops = spec.ops.slice(1);
