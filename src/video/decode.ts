@@ -132,7 +132,7 @@ function parseReport(stderr: string, what: string, orientation: Orientation): Pr
   const streamLine = lines[streamIdx]!;
   const spec = streamLine.slice(streamLine.indexOf(': Video: ') + 9);
   const codec = /^([^\s,]+)/.exec(spec)?.[1] ?? 'unknown';
-  const size = /, (\d+)x(\d+)(?=[ ,\[]|$)/.exec(spec);
+  const size = /, (\d+)x(\d+)(?=[ ,[]|$)/.exec(spec);
   if (!size) throw inputError(`${what}: video stream has no frame size (ffmpeg: ${streamLine.trim()})`);
   let width = Number(size[1]);
   let height = Number(size[2]);
