@@ -174,6 +174,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     const [p, i] = await Promise.allSettled([prepStart, inferStart]);
     if (p.status === 'fulfilled') prepare = p.value.group;
     if (i.status === 'fulfilled') infer = i.value.group;
+    for (const g of [prepare, infer]) if (g) g.log = (level, msg) => log[level](msg);
     if (i.status === 'rejected') throw new StartupError(`cannot start the model in ${modelInfo.dir}: ${(i.reason as Error).message}`);
     if (p.status === 'rejected') throw new StartupError(`cannot start preprocessing workers: ${(p.reason as Error).message}`);
     const ready = i.value.ready;
@@ -234,7 +235,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     const ctx = { op: videoOp, logger: log, metrics };
     let closing = false;
     const health = () => ({
-      status: closing ? 'closing' : 'ok',
+      // 'degraded' (HTTP 503) while no inference worker is up: a lost one is being replaced.
+      status: closing ? 'closing' : infer!.size === 0 ? 'degraded' : 'ok',
+      infer_workers: infer!.size,
       op: op.name,
       model: modelInfo.dir,
       provider,
