@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { inputError } from '../errors.ts';
 import { containerFrameCount } from './container.ts';
 import { cleanLogLine, runFfmpeg, spawnFfmpeg, StderrLog, stderrTail, waitForExit } from './ffmpeg.ts';
+import { FfmpegInterruptedError, interruption } from './interrupted.ts';
 import { appliedRotation, DEFAULT_ORIENTATION, rotateRgb, type Orientation } from './rotate.ts';
 
 /** RGB uint8 frames, C order [T,H,W,3]. */
@@ -168,6 +169,8 @@ function parseReport(stderr: string, what: string, orientation: Orientation): Pr
 async function probeFile(path: string, what: string, opts: DecodeOptions): Promise<ProbeReport> {
   // Stream copy into the null muxer: demuxes the whole file (counting packets) without decoding.
   const run = await runFfmpeg(['-i', path, '-map', '0:V:0', '-c', 'copy', '-f', 'null', '-'], opts);
+  const stopped = interruption(run);
+  if (stopped) throw new FfmpegInterruptedError(`${stopped} while reading ${what}`);
   if (run.code !== 0) throw inputFailure(what, run.stderr);
   const report = parseReport(run.stderr, what, opts.orientation ?? DEFAULT_ORIENTATION);
   if (report.packets === 0) throw inputError(`${what} has no video frames`);
@@ -324,6 +327,8 @@ async function runDecode(
   const run = await exited;
   const stderr = run.stderr;
   if (failure) throw failure;
+  const stopped = interruption(run);
+  if (stopped) throw new FfmpegInterruptedError(`${stopped} while decoding ${what}`);
   if (run.code !== 0) {
     // The probe already found video packets: a decoder that never produced a frame makes ffmpeg fail at the end.
     if (piped === 0 && !truncation(stderr) && /Error while decoding|Conversion failed/.test(stderr))
