@@ -6,6 +6,7 @@ import { ErrorCode } from '../errors.ts';
 import { pipelineServiceDefinition } from '../protocol/proto.ts';
 import { errorResponse, type PipelineResponse } from '../protocol/types.ts';
 import { handlePrediction, type HandlerContext } from './handler.ts';
+import { addV2Service } from './v2-grpc.ts';
 
 export interface GrpcOptions {
   host: string;
@@ -23,6 +24,7 @@ export async function startGrpc(ctx: HandlerContext, opts: GrpcOptions): Promise
   // Only the request side is overridden; responses use proto-loader's own serializer.
   const service: grpc.ServiceDefinition = { inference: { ...inference, requestDeserialize: (b: Buffer) => b } };
   server.addService(service, { inference: inferenceHandler(ctx) });
+  addV2Service(server, ctx);
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${opts.host}:${opts.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => {
       if (err) {

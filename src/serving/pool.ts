@@ -12,9 +12,13 @@ const WORKER_URL = new URL(SOURCES ? './worker.ts' : './worker.js', import.meta.
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 export type TaskBody = DistributiveOmit<Extract<WorkerTask, { kind: 'prepare' | 'infer' }>, 'id'>;
 
+/** Receives a task's partial results; `reply` posts a message back to the worker running the task. */
+export type PartialHandler = (partial: unknown, reply: (msg: { kind: 'credit' }) => void) => void;
+
 interface Pending {
   body: TaskBody;
   transfer: ArrayBuffer[];
+  onPartial?: PartialHandler;
   resolve: (r: unknown) => void;
   reject: (e: Error) => void;
 }
@@ -164,12 +168,12 @@ export class WorkerGroup {
    * Runs a task on the next free worker. Aborting `signal` drops a queued task, or asks the worker to cancel a
    * running one (prepare tasks stop their ffmpeg; a model run cannot be interrupted and just completes).
    */
-  run<R>(body: TaskBody, transfer: ArrayBuffer[] = [], signal?: AbortSignal): Promise<R> {
+  run<R>(body: TaskBody, transfer: ArrayBuffer[] = [], signal?: AbortSignal, onPartial?: PartialHandler): Promise<R> {
     if (this.closed) return Promise.reject(new ServingError(ErrorCode.CLOSED_ERROR, 'server is shutting down'));
     const down = this.unavailable;
     if (down) return Promise.reject(down);
     return new Promise<R>((resolve, reject) => {
-      const p: Pending = { body, transfer, resolve: resolve as (r: unknown) => void, reject };
+      const p: Pending = { body, transfer, onPartial, resolve: resolve as (r: unknown) => void, reject };
       this.queue.push(p);
       signal?.addEventListener(
         'abort',
@@ -204,8 +208,15 @@ export class WorkerGroup {
     if (r.returned) this.onReturned?.(r.returned);
     const p = slot.busy;
     if (!p || r.id !== slot.id) return;
+    if ('partial' in r) {
+      const id = r.id;
+      p.onPartial?.(r.partial, (msg) => {
+        if (slot.busy === p && slot.id === id) slot.worker.postMessage({ ...msg, id });
+      });
+      return;
+    }
     slot.busy = null;
-    if (r.ok) p.resolve(r.result);
+    if (r.ok === true) p.resolve(r.result);
     else p.reject(new ServingError(r.code, r.message));
     this.pump();
   }
