@@ -73,7 +73,7 @@ after(async () => {
 
 test('a helper killed while its ffmpeg decodes: the request is retried with a new helper and answered err_no 0', async () => {
   const pending = predict();
-  const ffmpeg = await until(() => ffmpegsOf(helpersOf(server!.child.pid!))[0], 30_000, 'an ffmpeg under a helper');
+  const ffmpeg = await until(() => ffmpegsOf(helpersOf(server!.child.pid!))[0], 120_000, 'an ffmpeg under a helper');
   process.kill(ffmpeg.ppid, 'SIGKILL');
   const r = await pending;
   assert.equal(r.err_no, 0, r.err_msg);
@@ -84,7 +84,7 @@ test('SIGTERM to the whole process group: 4 video requests in flight all answer 
   const pid = server!.child.pid!;
   const answers = Promise.all([predict(), predict(), predict(), predict()]);
   // Both preprocessing workers' helpers are decoding when the signal lands.
-  await until(() => ffmpegsOf(helpersOf(pid)).length >= 2, 30_000, 'two ffmpeg decodes in flight');
+  await until(() => ffmpegsOf(helpersOf(pid)).length >= 2, 120_000, 'two ffmpeg decodes in flight');
   const helpers = helpersOf(pid);
   process.kill(-pid, 'SIGTERM');
   const all = await answers;
@@ -92,5 +92,5 @@ test('SIGTERM to the whole process group: 4 video requests in flight all answer 
   assert.equal(await server!.stop(), 0, server!.output());
   server = undefined;
   // The helpers ignored the signal and left with their parent.
-  await until(() => !processes().some((p) => helpers.some((h) => h.pid === p.pid)), 5000, 'the helpers gone with the server');
+  await until(() => !processes().some((p) => helpers.some((h) => h.pid === p.pid)), 30_000, 'the helpers gone with the server');
 });
