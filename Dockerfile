@@ -38,8 +38,8 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
  && ln -s /app/bin/vidserve.js /usr/local/bin/vidserve
 COPY bin bin
 COPY configs configs
-# bin/vidserve.js runs the TypeScript sources through tsx today; dist/ is the compiled package (the library entry,
-# and what bin runs once it is switched to the compiled output).
+# bin/vidserve.js runs the compiled dist/ (tsx is a dev dependency, not installed here); src/ stays as in the npm
+# package (the demo fingerprints its model-building sources).
 COPY src src
 COPY --from=build /src/dist dist
 COPY deploy/container/vidserve.yaml /etc/vidserve/vidserve.yaml

@@ -281,7 +281,7 @@ test('an op without a translation fails before translation, listed with its type
     () => translateProgram(program, new Map()),
     (e: unknown) =>
       e instanceof UnsupportedOpsError &&
-      /cannot translate 1 op\(s\) of 1 unsupported type\(s\) to ONNX:\n  pd_op\.leaky_relu \(1×\): ppTSM\.json program\.regions\[0\]\.blocks\[0\]\.ops\[5\] \(1\.leaky_relu\) → %6/.test(e.message),
+      /cannot translate 1 op\(s\) of 1 unsupported type\(s\) to ONNX:\n {2}pd_op\.leaky_relu \(1×\): ppTSM\.json program\.regions\[0\]\.blocks\[0\]\.ops\[5\] \(1\.leaky_relu\) → %6/.test(e.message),
   );
 });
 

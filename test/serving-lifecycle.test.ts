@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { writeFileSync, existsSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import type { RunningServer } from '../src/serving/server.ts';
 import { startServer as startCliServer } from '../src/cli/demo.ts';
 import { framesBody, grpcClient, postJson, readLogLines, servingDir, startTestServer, syntheticFrames, tempDir } from './serving-fixtures.ts';
 

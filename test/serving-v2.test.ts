@@ -57,7 +57,7 @@ async function getJson(route: string): Promise<{ status: number; body: any }> {
 }
 
 async function infer(body: string | Buffer, headers: Record<string, string> = {}, route = '/v2/models/video/infer') {
-  const r = await fetch(`${base()}${route}`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+  const r = await fetch(`${base()}${route}`, { method: 'POST', body: typeof body === 'string' ? body : new Uint8Array(body), headers: { 'content-type': 'application/json', ...headers } });
   return { status: r.status, headers: r.headers, bytes: Buffer.from(await r.arrayBuffer()) };
 }
 

@@ -83,7 +83,11 @@ export async function startHttp(ctx: HandlerContext, opts: HttpOptions): Promise
 
   registerV2Http(app, ctx);
 
-  app.get('/health', async () => opts.health());
+  // Anything but 'ok' (degraded, closing) is a 503, so load balancers route elsewhere.
+  app.get('/health', async (_req, reply) => {
+    const h = opts.health();
+    return reply.code(h.status === 'ok' ? 200 : 503).send(h);
+  });
   if (opts.web) registerWebUi(app, opts.web);
 
   app.get('/metrics', async (_req, reply) => {
@@ -96,9 +100,9 @@ export async function startHttp(ctx: HandlerContext, opts: HttpOptions): Promise
   } catch (e) {
     await app.close().catch(() => {});
     const err = e as NodeJS.ErrnoException;
-    if (err.code === 'EADDRINUSE') throw new Error(`http_port ${opts.port} is already in use (another server running?); choose another with --http_port`);
-    if (err.code === 'EACCES') throw new Error(`http_port ${opts.port} needs privileges to bind; use a port above 1023`);
-    throw new Error(`cannot listen on http_port ${opts.port}: ${err.message}`);
+    if (err.code === 'EADDRINUSE') throw new Error(`http_port ${opts.port} is already in use (another server running?); choose another with --http_port`, { cause: e });
+    if (err.code === 'EACCES') throw new Error(`http_port ${opts.port} needs privileges to bind; use a port above 1023`, { cause: e });
+    throw new Error(`cannot listen on http_port ${opts.port}: ${err.message}`, { cause: e });
   }
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : opts.port;
