@@ -53,7 +53,7 @@ export interface DecodeOptions {
   onDecodePath?: (path: { mode: 'seek'; packets: number; frames: number } | { mode: 'full'; reason: string }) => void;
 }
 
-function describe(input: VideoInput): string {
+export function describe(input: VideoInput): string {
   return typeof input === 'string' ? `'${input}'` : `uploaded video (${input.byteLength} bytes)`;
 }
 
@@ -61,7 +61,7 @@ function describe(input: VideoInput): string {
  * Gives ffmpeg a seekable file for the input: paths as they are, bytes in a private temp file (removed afterwards).
  * Compressed containers such as mp4 with the moov atom at the end cannot be demuxed from a pipe.
  */
-async function withInputFile<R>(input: VideoInput, fn: (path: string) => Promise<R>): Promise<R> {
+export async function withInputFile<R>(input: VideoInput, fn: (path: string) => Promise<R>): Promise<R> {
   // The file: protocol keeps ffmpeg from reading a path as an option ("-x.mp4") or another protocol ("http:...").
   if (typeof input === 'string') return fn(`file:${input}`);
   if (input.byteLength === 0) throw inputError('video is empty (0 bytes)');
@@ -97,7 +97,7 @@ export function parseRate(s: string | undefined): number {
 }
 
 /** Turns an ffmpeg failure on the input into a user-facing error. */
-function inputFailure(what: string, stderr: string): Error {
+export function inputFailure(what: string, stderr: string): Error {
   const tail = stderrTail(stderr);
   if (/No such file or directory/.test(stderr)) return inputError(`${what}: file not found`);
   if (/Permission denied/.test(stderr)) return inputError(`${what}: permission denied`);
@@ -115,7 +115,7 @@ function inputFailure(what: string, stderr: string): Error {
  * Truncated files, as ffmpeg's demuxers report them: mov/mp4 "partial file" (index points past the end), matroska/webm
  * "Read error" at the cut. A truncated AVI is not detectable this way (its frames up to the cut decode, as with cv2).
  */
-function truncation(stderr: string): string | undefined {
+export function truncation(stderr: string): string | undefined {
   const m = /(stream \d+, offset 0x[0-9a-f]+: partial file|\[matroska,webm @ [^\]]+\] Read error|File ended prematurely[^\n]*)/i.exec(stderr);
   return m?.[1];
 }
@@ -126,7 +126,7 @@ function lastFrameStat(stderr: string): number {
   return stats.length ? Number(stats[stats.length - 1]![1]) : 0;
 }
 
-function parseReport(stderr: string, what: string, orientation: Orientation): ProbeReport {
+export function parseReport(stderr: string, what: string, orientation: Orientation): ProbeReport {
   const lines = stderr.split(/\r?\n/);
   const inputLine = lines.find((l) => l.startsWith('Input #0, '));
   if (!inputLine) throw inputFailure(what, stderr);
