@@ -16,7 +16,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSource, readVideoIndex, type Source, type VideoIndex } from './container.ts';
+import { openSource, readVideoIndex, type Colour, type Source, type VideoIndex } from './container.ts';
 import { runDecode, type DecodeOptions } from './decode.ts';
 import { appliedRotation, DEFAULT_ORIENTATION } from './rotate.ts';
 
@@ -49,6 +49,8 @@ export interface SeekIndex {
   /** H.264: NAL length field size and the parameter sets in Annex B form. */
   nalLength: number;
   parameterSets: Uint8Array;
+  /** Decoder options that give the elementary stream what the container told the decoder (colour description). */
+  decoderOptions: string[];
 }
 
 const MJPEG_CODECS = new Set(['MJPG', 'jpeg', 'mjpa']);
@@ -61,8 +63,10 @@ const MJPEG_CODECS = new Set(['MJPG', 'jpeg', 'mjpa']);
 export async function readSeekIndex(src: Source): Promise<SeekIndex | undefined> {
   const index = await readVideoIndex(src);
   if (!index || index.frames === 0) return undefined;
-  // ffmpeg hands the container's colour description to the decoder; an elementary stream has none.
-  if (index.colour) return undefined;
+  // ffmpeg hands the container's colour description to the decoder (the bitstream's own overrides it); an
+  // elementary stream has none, so it is given as decoder options. Values ffmpeg would not take: full decode.
+  const decoderOptions = colourOptions(index.colour);
+  if (!decoderOptions) return undefined;
   const n = index.frames;
   const ref = new Uint8Array(n);
   const start = new Uint8Array(n);
@@ -91,7 +95,7 @@ export async function readSeekIndex(src: Source): Promise<SeekIndex | undefined>
   } else return undefined;
   // Presentation order: by presentation time, ties in decode order (what the decoder's output order gives).
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => index.pts[a]! - index.pts[b]! || a - b);
-  return { index, format, packetOf: Int32Array.from(order), ref, start, nalLength, parameterSets };
+  return { index, format, packetOf: Int32Array.from(order), ref, start, nalLength, parameterSets, decoderOptions };
 }
 
 /** The packets that decoding `frames` (frame numbers, any order, repeats allowed) needs, and where each comes out. */
@@ -191,6 +195,7 @@ export async function decodePlan(
         rotation: plan.rotation,
         work: plan.feed.length * codedWidth * codedHeight,
         format: plan.format,
+        inputOptions: seek.decoderOptions,
       },
       (k, rgb, w, h) => {
         piped++;
@@ -250,6 +255,16 @@ export async function seekFrames(
 }
 
 // ------------------------------------------------------------------------------------------------- packet checks
+
+/** The numbers ffmpeg 4's mov demuxer accepts from 'colr' (others it maps to unspecified); undefined: not handled. */
+const KNOWN = { primaries: [1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 22], transfer: Array.from({ length: 18 }, (_, i) => i + 1), matrix: Array.from({ length: 15 }, (_, i) => i) };
+
+function colourOptions(c: Colour | undefined): string[] | undefined {
+  if (!c) return [];
+  if (!KNOWN.primaries.includes(c.primaries) || !KNOWN.transfer.includes(c.transfer) || !KNOWN.matrix.includes(c.matrix)) return undefined;
+  const range = c.fullRange === undefined ? [] : ['-color_range', c.fullRange ? 'pc' : 'tv'];
+  return ['-color_primaries', String(c.primaries), '-color_trc', String(c.transfer), '-colorspace', String(c.matrix), ...range];
+}
 
 function readLength(b: Uint8Array, at: number, size: number): number {
   let v = 0;
