@@ -295,8 +295,8 @@ function parseAvcC(c: Uint8Array): { nalLength: number; parameterSets: Uint8Arra
 }
 
 /**
- * One MP4 H.264 sample: its NAL units must fill it exactly and include a coded slice. Whether the picture is a
- * reference (any slice with nal_ref_idc != 0) and an IDR picture.
+ * One MP4 H.264 sample: its NAL units must fill it exactly and include a coded slice. Whether it is needed by
+ * others (a reference picture: a slice with nal_ref_idc != 0; or it carries parameter sets) and an IDR picture.
  */
 function h264Picture(b: Uint8Array, nalLength: number): { ref: boolean; idr: boolean } | undefined {
   let slices = 0;
@@ -316,6 +316,8 @@ function h264Picture(b: Uint8Array, nalLength: number): { ref: boolean; idr: boo
       if (h & 0x60) ref = true;
       if (type === 5) idr = true;
     }
+    // Parameter sets in the sample change how later pictures decode: never leave such a sample out.
+    if (type === 7 || type === 8 || type === 13 || type === 15) ref = true;
     at += len;
   }
   return slices ? { ref, idr } : undefined;
