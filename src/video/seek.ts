@@ -42,7 +42,7 @@ export interface SeekIndex {
   format: 'h264' | 'mjpeg';
   /** Frame number (presentation order) -> packet number (decode order). */
   packetOf: Int32Array;
-  /** Per packet: 1 if a picture others may reference (always 1 for intra-only codecs). */
+  /** Per packet: 1 if others may need it (a reference picture, or parameter sets; always 1 for intra-only codecs). */
   ref: Uint8Array;
   /** Per packet: 1 if decoding can start there (an H.264 IDR picture; every MJPEG packet). */
   start: Uint8Array;
