@@ -234,6 +234,8 @@ export interface DecodeRun {
   work: number;
   /** Demuxer for inputs that are not containers ('h264', 'mjpeg': the elementary streams seek.ts writes). */
   format?: string;
+  /** Input (decoder) options before `-i`. */
+  inputOptions?: readonly string[];
 }
 
 export interface DecodeResult {
@@ -256,7 +258,7 @@ export async function runDecode(
   opts: DecodeOptions,
 ): Promise<DecodeResult> {
   const { path, what, cap, select, rotation: knownRotation, work } = run;
-  const input = [...(run.format ? ['-f', run.format] : []), '-i', path];
+  const input = [...(run.inputOptions ?? []), ...(run.format ? ['-f', run.format] : []), '-i', path];
   const capArgs = ['-frames:v', String(cap)];
   const rgbOut = (filter: string[]): string[] => [
     '-map', '0:V:0', ...capArgs, ...filter, '-vsync', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
