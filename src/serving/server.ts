@@ -21,6 +21,8 @@ import type { PipelineRef } from './preprocess.ts';
 import { choosePipeline, pipelineMismatch } from './pipeline-choice.ts';
 import type { SessionInit } from './messages.ts';
 import { warmupInput } from './warmup.ts';
+import { predictionPath } from '../protocol/types.ts';
+import type { WebStatus } from '../web/routes.ts';
 
 export class StartupError extends Error {
   override name = 'StartupError';
@@ -37,6 +39,8 @@ export interface ServeOptions {
   httpPort?: number;
   rpcPort?: number;
   host?: string;
+  /** The model's name on the Open Inference Protocol v2 routes (default: the op's name). */
+  modelName?: string;
   /** Default: ./PipelineServingLogs */
   logDir?: string;
   /** Lines worth showing on the console (startup, warnings); the CLI prints them. */
@@ -177,11 +181,14 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       strictDevice: opts.strictDevice,
       intraOpThreads: lsc.threadNum ?? Math.max(1, Math.floor(cores / op.concurrency)),
     };
-    const prepStart = WorkerGroup.start('prepare', op.preprocessWorkers, { role: 'prepare', pipeline: pipeline.spec });
+    // The network's input with its batch dimension (a serving conf's feed shape usually leaves it out).
+    const feedShape = feed.shape[0] === -1 || feed.shape[0] === 1 ? feed.shape : [-1, ...feed.shape];
+    const prepStart = WorkerGroup.start('prepare', op.preprocessWorkers, { role: 'prepare', pipeline: pipeline.spec, feed: { name: feed.name, shape: feedShape }, long: { sources: config.long.sources, timeline: config.long.timeline } });
     // Infer workers load the .onnx file themselves (also when a crashed one restarts): no copy of the model bytes
     // per worker, none kept on this thread. Only a model translated in memory at startup is passed as bytes.
     const inferStart = WorkerGroup.start('infer', op.concurrency, { role: 'infer', model: model.onnxFile ?? model.onnx, session, feedName: feed.name, fetchName: fetch.name });
     const modelInfo = { dir: model.dir, source: model.source };
+    const modelName = opts.modelName ?? op.name;
     model = null;
     const [p, i] = await Promise.allSettled([prepStart, inferStart]);
     if (p.status === 'fulfilled') prepare = p.value.group;
@@ -211,6 +218,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         autoBatchingTimeoutMs: op.autoBatchingTimeoutMs,
         topk: op.topk,
         labels,
+        timelineThreshold: config.long.timeline.threshold,
       },
       prepare!,
       infer!,
@@ -243,8 +251,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     }
 
     const metrics = new ServingMetrics(() => videoOp.inFlight, () => videoOp.queued);
-    const ctx = { op: videoOp, logger: log, metrics };
     let closing = false;
+    const served = { name: modelName, feed: { name: feed.name, shape: feedShape }, classes, ready: () => !closing };
+    const ctx = { op: videoOp, logger: log, metrics, model: served };
     const health = () => ({
       status: closing ? 'closing' : 'ok',
       op: op.name,
@@ -256,13 +265,26 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       queued: videoOp.queued,
       concurrency: op.concurrency,
     });
+    const webStatus = (): WebStatus => ({
+      status: closing ? 'closing' : 'ok',
+      op: op.name,
+      predict_path: predictionPath(op.name),
+      pipeline: pipeline.spec.name,
+      model: { dir: modelInfo.dir, source: modelInfo.source, input: { name: feed.name, shape: dims }, output: { name: fetch.name, alias: fetch.alias }, classes },
+      provider,
+      labels: { loaded: labels.size > 0, count: labels.size, source: labels.source },
+      warmup_warning: warmupWarning,
+      max_body_bytes: config.maxBodyBytes,
+      topk: op.topk,
+    });
     let boundHttp: number | null = null;
     let boundRpc: number | null = null;
     if (httpPort !== null) {
       // One idle buffer: a client sending raw frames one request after another reuses it (40 MB kept, not more).
       const bodies = new BodyPool(1, config.maxBodyBytes);
       prepare!.onReturned = (buf) => bodies.give(buf);
-      const h = await startHttp(ctx, { host, port: httpPort, maxBodyBytes: config.maxBodyBytes, bodies, health });
+      const web = config.webUi ? { status: webStatus } : undefined;
+      const h = await startHttp(ctx, { host, port: httpPort, maxBodyBytes: config.maxBodyBytes, bodies, health, web });
       app = h.app;
       boundHttp = h.port;
     }
@@ -276,7 +298,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       `provider ${provider} (requested ${lsc.device}${lsc.devices.length ? ` devices ${lsc.devices.join(',')}` : ''}), concurrency ${op.concurrency}, ${session.intraOpThreads} threads per session, ${op.preprocessWorkers} preprocessing workers`,
       `labels: ${labels.source ?? 'class indices (no label list)'}`,
       `warm-up inference ${warmupMs.toFixed(0)} ms`,
-      `http_port ${boundHttp ?? '(off)'}: POST /${op.name}/prediction, GET /health, GET /metrics; rpc_port ${boundRpc ?? '(off)'}: PipelineService/inference`,
+      `http_port ${boundHttp ?? '(off)'}: POST /${op.name}/prediction, POST /v2/models/${modelName}/infer, GET /health, GET /metrics${config.webUi ? ', web page GET /' : ''}; rpc_port ${boundRpc ?? '(off)'}: PipelineService/inference, GRPCInferenceService`,
     ];
     for (const l of lines) log.info(l);
     for (const l of lines) say(l);

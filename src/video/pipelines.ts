@@ -220,7 +220,7 @@ function frameViews(frames: Frames, order: readonly number[]): RgbImage[] {
  * Runs the operators after the Sampler on the sampled images (in sampled order). With `into` (of the output's type
  * and size) the result is written there: the fused Image2Array + Normalization writes it directly.
  */
-function runAfterSampler(spec: PipelineSpec, imgs: RgbImage[], opts: PreprocessOptions, into?: Float32Array | Uint8Array): Tensor<Float32Array | Uint8Array> {
+export function runAfterSampler(spec: PipelineSpec, imgs: RgbImage[], opts: PreprocessOptions, into?: Float32Array | Uint8Array): Tensor<Float32Array | Uint8Array> {
   if (imgs.length === 0) throw new Error(`pipeline ${spec.name}: Sampler picked no frames`);
   let stage: Stage = { kind: 'images', imgs };
   const ops = spec.ops.slice(1);
@@ -309,7 +309,7 @@ export async function preprocessVideo(
   opts: DecodeOptions & PreprocessOptions = {},
 ): Promise<Tensor<Float32Array | Uint8Array>> {
   const sampler = pipelineSampler(spec);
-  const decodeOpts = { signal: opts.signal, orientation: opts.orientation };
+  const decodeOpts: DecodeOptions = { signal: opts.signal, orientation: opts.orientation, seek: opts.seek, onDecodePath: opts.onDecodePath };
   const t0 = performance.now();
   if (framewise(spec)) {
     // Each frame is transformed straight into its slot(s) of the output, placed by the first pick (made from the

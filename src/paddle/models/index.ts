@@ -1,6 +1,7 @@
 // Model builders by name, and writing a model as Paddle inference files (<Stem>.pdmodel + <Stem>.pdiparams).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writePirProgram } from '../pir/writer.ts';
 import { serializeProgram } from '../program.ts';
 import type { ProgramDesc } from '../types.ts';
 import { buildPPTSMv2 } from './pptsm_v2.ts';
@@ -55,14 +56,31 @@ export function buildModel(name: ModelName, o: ModelOptions = {}): ProgramDesc {
   }
 }
 
-/** Write DIR/<Stem>.pdmodel and DIR/<Stem>.pdiparams (seeded synthetic weights). */
-export async function writeModel(name: ModelName, dir: string, seed = 0, o: ModelOptions = {}): Promise<{ modelFile: string; paramsFile: string }> {
-  const program = buildModel(name, o);
+/** Program file formats: Paddle 2's ProgramDesc (.pdmodel) or Paddle 3's PIR program (.json). */
+export const MODEL_FORMATS = ['pdmodel', 'pir'] as const;
+export type ModelFormat = (typeof MODEL_FORMATS)[number];
+
+export function isModelFormat(s: string): s is ModelFormat {
+  return (MODEL_FORMATS as readonly string[]).includes(s);
+}
+
+export interface WriteModelOptions extends ModelOptions {
+  /** Default 'pdmodel'. */
+  format?: ModelFormat;
+}
+
+/**
+ * Write DIR/<Stem>.pdmodel (or, for format 'pir', DIR/<Stem>.json) and DIR/<Stem>.pdiparams (seeded synthetic
+ * weights). Both formats store the parameters sorted by name, so the .pdiparams is the same file either way.
+ */
+export async function writeModel(name: ModelName, dir: string, seed = 0, o: WriteModelOptions = {}): Promise<{ modelFile: string; paramsFile: string }> {
+  const { format = 'pdmodel', ...modelOptions } = o;
+  const program = buildModel(name, modelOptions);
   await mkdir(dir, { recursive: true });
   const stem = MODEL_FILE_STEMS[name];
-  const modelFile = join(dir, `${stem}.pdmodel`);
+  const modelFile = join(dir, format === 'pir' ? `${stem}.json` : `${stem}.pdmodel`);
   const paramsFile = join(dir, `${stem}.pdiparams`);
-  await writeFile(modelFile, serializeProgram(program));
+  await writeFile(modelFile, format === 'pir' ? writePirProgram(program) : serializeProgram(program));
   await writeFile(paramsFile, makeParamsFile(program, seed));
   return { modelFile, paramsFile };
 }
