@@ -5,7 +5,6 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { renderTestClip } from '../src/cli/demo.ts';
 import { loadServingModel } from '../src/paddle/serving_model.ts';
 import { createSession } from '../src/runtime/session.ts';
@@ -16,11 +15,12 @@ import { loadPaddleVideoConfig } from '../src/video/paddlevideo-config.ts';
 import { getPipeline, preprocessVideo, type PipelineSpec } from '../src/video/pipelines.ts';
 import { grpcClient, postJson, removeDir, tempDir } from './serving-fixtures.ts';
 import { vidserve } from './support/run.ts';
+import { SHARED } from './support/shared.ts';
 
 const root = tempDir('zoo-serving');
 after(() => removeDir(root));
 
-const EXAMPLE = fileURLToPath(new URL('../../shared/data/example.avi', import.meta.url));
+const EXAMPLE = SHARED.exampleAvi;
 let clipPromise: Promise<string> | undefined;
 /** example.avi when ../shared is there, else a 2 s testsrc clip (the answers are compared with a direct run either way). */
 const clip = (): Promise<string> =>
