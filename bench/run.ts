@@ -670,6 +670,7 @@ async function main(): Promise<void> {
   await mkdir(path.dirname(args.out), { recursive: true });
   await writeFile(args.out, JSON.stringify(results, null, 2) + '\n');
   log(`wrote ${path.relative(process.cwd(), args.out) || args.out} (${((performance.now() - t0) / 1000).toFixed(0)} s in all)`);
+  await (await import('./zoo.ts')).runZooBench({ quick: args.quick, log }); // the model zoo's bare latency (bench/zoo.ts)
 }
 
 main().then(
