@@ -35,11 +35,13 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 # --ignore-scripts skips the package's own "prepare" (a build, done above); `npm rebuild` then runs the
-# dependencies' install scripts (ffmpeg's chmod, onnxruntime-node's check).
+# dependencies' install scripts (ffmpeg's chmod, onnxruntime-node's check). onnxruntime-node ships macOS and Windows
+# binaries too (220 MB): dropped.
 RUN --mount=type=secret,id=ca_bundle \
     if [ -f /run/secrets/ca_bundle ]; then export npm_config_cafile=/run/secrets/ca_bundle; fi \
  && npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
  && npm rebuild \
+ && rm -rf node_modules/onnxruntime-node/bin/napi-v*/darwin node_modules/onnxruntime-node/bin/napi-v*/win32 \
  && npm cache clean --force \
  && ln -s /app/bin/vidserve.js /usr/local/bin/vidserve
 COPY bin bin
