@@ -30,7 +30,7 @@ function converted(name: 'pptsm' | 'pptsn', format: ModelFormat): Promise<{ serv
 
 async function convertOnce(name: 'pptsm' | 'pptsn', format: ModelFormat): Promise<{ server: string; modelFile: string }> {
   const src = path.join(root, `${name}-${format}`, 'inference');
-  const { modelFile, paramsFile } = await writeModel(name, src, 0, format);
+  const { modelFile, paramsFile } = await writeModel(name, src, 0, { format });
   const server = path.join(root, `${name}-${format}`, 'serving_server');
   await convertModel({
     dirname: src,

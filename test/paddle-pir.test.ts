@@ -284,7 +284,7 @@ test('an op without a translation fails before translation, listed with its type
 test('make-model --format pir writes <Stem>.json + the same .pdiparams as the .pdmodel export', async () => {
   const { writeModel } = await import('../src/paddle/models/index.ts');
   const a = await writeModel('tiny', path.join(tmp, 'pd'), 3);
-  const b = await writeModel('tiny', path.join(tmp, 'pir'), 3, 'pir');
+  const b = await writeModel('tiny', path.join(tmp, 'pir'), 3, { format: 'pir' });
   assert.equal(path.basename(b.modelFile), 'tiny.json');
   assert.deepEqual(await readFile(b.paramsFile), await readFile(a.paramsFile));
   const head = (await readFile(b.modelFile)).subarray(0, 40).toString();

@@ -92,13 +92,15 @@ export interface OpExtra {
 /** Starts a real server on free ports with a config built like the seed's YAML. */
 export async function startTestServer(
   modelDir: string,
-  o: { op?: OpExtra; maxBodyMb?: number; pipeline?: ServeOptions['pipeline']; labelList?: string; logDir?: string } = {},
+  o: { op?: OpExtra; maxBodyMb?: number; pipeline?: ServeOptions['pipeline']; labelList?: string; logDir?: string; webUi?: boolean; top?: Record<string, unknown> } = {},
 ): Promise<RunningServer> {
   const doc = {
+    ...o.top,
     worker_num: 1,
     http_port: 0,
     rpc_port: 0,
     ...(o.maxBodyMb ? { max_body_size_mb: o.maxBodyMb } : {}),
+    ...(o.webUi === undefined ? {} : { web_ui: o.webUi }),
     dag: { is_thread_op: true },
     op: {
       video: {

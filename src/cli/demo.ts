@@ -232,6 +232,21 @@ async function intoPlace(target: string, write: (dir: string) => Promise<unknown
   }
 }
 
+/** Resolves on Ctrl-C or SIGTERM (the server is then stopped by the caller), or when the server exits by itself. */
+function untilStopped(server: ServerProcess): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      process.removeListener('SIGINT', done);
+      process.removeListener('SIGTERM', done);
+      server.child.removeListener('exit', done);
+      resolve();
+    };
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+    server.child.once('exit', done);
+  });
+}
+
 function rel(p: string): string {
   return path.relative(process.cwd(), p) || '.';
 }
@@ -269,7 +284,9 @@ async function runDemo(flags: DemoFlags): Promise<number> {
       // The server's own console lines (model, provider, warm-up, warnings), not native libraries' noise.
       if (l.startsWith('vidserve: ')) log(`  [server] ${l.slice(10)}`);
     } });
-    log(`Server up in ${((performance.now() - t0) / 1000).toFixed(1)} s: HTTP on ${server.httpPort}, gRPC on ${server.rpcPort}; logs in ${rel(path.join(DEMO_DIRS.root, 'PipelineServingLogs'))}/\n`);
+    log(`Server up in ${((performance.now() - t0) / 1000).toFixed(1)} s: HTTP on ${server.httpPort}, gRPC on ${server.rpcPort}; logs in ${rel(path.join(DEMO_DIRS.root, 'PipelineServingLogs'))}/`);
+    const pageUrl = `http://127.0.0.1:${server.httpPort}/`;
+    log(`Web page: ${pageUrl}${flags.keep ? '' : ' (--keep keeps serving it after the predictions)'}\n`);
 
     log(`Predictions for ${flags.input_file ?? 'the test clip'}:`);
     const runs: [TransportKind, PredictMode][] = [['http', 'frames'], ['http', 'video'], ['grpc', 'frames'], ['grpc', 'video']];
@@ -287,6 +304,12 @@ async function runDemo(flags: DemoFlags): Promise<number> {
       }
     }
 
+    if (flags.keep) {
+      process.removeListener('SIGINT', stopOnSignal);
+      log(`\nServing ${pageUrl} — open it in a browser and drop a video (e.g. ${video}). Ctrl-C stops the server.`);
+      await untilStopped(server);
+      process.once('SIGINT', stopOnSignal);
+    }
     const code = await server.stop();
     server = undefined;
     if (code !== 0) {
@@ -322,7 +345,7 @@ export function register(program: Command): void {
     .command('demo')
     .description('build a synthetic-weight PP-TSM model (once), serve it, and query it over HTTP and gRPC in both input modes')
     .option('-i, --input_file <video>', 'the video to send (default: a 2 s test pattern rendered with ffmpeg)')
-    .option('--keep', 'keep the temporary directory (rendered clip)')
+    .option('--keep', 'after the predictions, keep serving (the web page) until Ctrl-C, and keep the rendered clip')
     .action(async (flags: DemoFlags) => {
       process.exitCode = await runDemo(flags);
     });

@@ -1,6 +1,6 @@
 // `vidserve serve -n PPTSM -c configs/PP-TSM.yaml`: the seed's `recognition_web_service.py -n PPTSM -c ...`.
 import { Option, type Command } from 'commander';
-import { PIPELINES } from '../video/pipelines.ts';
+import { getPipeline, PIPELINES } from '../video/pipelines.ts';
 
 const MODELS = Object.keys(PIPELINES);
 
@@ -16,7 +16,7 @@ export function register(program: Command): void {
     .command('serve')
     .description('serve a PaddleVideo model over HTTP and gRPC, wire-compatible with Paddle Serving pipelines')
     // Each setting a container needs can come from the environment too (a flag wins over its variable).
-    .addOption(new Option('-n, --name <model>', `preprocessing pipeline: ${MODELS.join(' | ')}`).default('PPTSM').env('VIDSERVE_PIPELINE'))
+    .addOption(new Option('-n, --name <model>', `preprocessing pipeline: ${MODELS.join(' | ')} (default: the op's paddlevideo_config, else PPTSM)`).env('VIDSERVE_PIPELINE'))
     .addOption(new Option('-c, --config <file>', 'pipeline config (Paddle Serving YAML)').default('configs/PP-TSM.yaml').env('VIDSERVE_CONFIG'))
     .addOption(new Option('--model_name <name>', "the model's name on the Open Inference Protocol v2 routes (default: the op's name)").env('VIDSERVE_MODEL_NAME'))
     .addOption(new Option('--log_dir <dir>', 'where PipelineServingLogs are written (default: ./PipelineServingLogs)').env('VIDSERVE_LOG_DIR'))
@@ -25,9 +25,13 @@ export function register(program: Command): void {
     .addOption(new Option('--http_port <port>', 'override http_port (0 = any free port)').argParser(port('--http_port')).env('VIDSERVE_HTTP_PORT'))
     .addOption(new Option('--rpc_port <port>', 'override rpc_port (0 = any free port)').argParser(port('--rpc_port')).env('VIDSERVE_RPC_PORT'))
     .option('--host <addr>', 'address to listen on', '0.0.0.0')
-    .action(async (o: { name: string; config: string; model_name?: string; log_dir?: string; label_list?: string; strictDevice?: boolean; http_port?: number; rpc_port?: number; host: string }) => {
-      const name = o.name.toUpperCase();
-      if (!MODELS.includes(name)) throw new Error(`-n must be one of ${MODELS.join(', ')}, got ${o.name}`);
+    .action(async (o: { name?: string; config: string; model_name?: string; log_dir?: string; label_list?: string; strictDevice?: boolean; http_port?: number; rpc_port?: number; host: string }) => {
+      let name: string | undefined;
+      try {
+        name = o.name === undefined ? undefined : getPipeline(o.name).name;
+      } catch {
+        throw new Error(`-n must be one of ${MODELS.join(', ')}, got ${o.name}`);
+      }
       // Loaded here: the server's modules (fastify, gRPC, the translator) are for this command only.
       const { startServer } = await import('../serving/server.ts');
       const server = await startServer({

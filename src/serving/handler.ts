@@ -2,10 +2,11 @@
 // write the request's log line and metrics. Transports only move bytes.
 import type { Logger } from 'pino';
 import { ErrorCode, toServingError, type ServingError } from '../errors.ts';
-import { errorResponse, okResponse, type PipelineResponse } from '../protocol/types.ts';
+import { ElemType, errorResponse, okResponse, type PipelineResponse } from '../protocol/types.ts';
 import { STAGE_NAMES, type OpResult, type StageTimings, type VideoOp } from './op.ts';
 import type { ServingMetrics } from './metrics.ts';
 import type { WireFormat } from './messages.ts';
+import { timelineLogFields, timelineProgressLog } from './timeline-log.ts';
 
 export interface HandlerContext {
   op: VideoOp;
@@ -71,7 +72,7 @@ export async function runRequest(ctx: HandlerContext, raw: Uint8Array, format: W
   const bytes = raw.byteLength;
   let result: OpResult;
   try {
-    result = await ctx.op.run(raw, format, { reserved: extra.reserved, ownsBuffer: extra.ownsBuffer, headerLength: extra.headerLength });
+    result = await ctx.op.run(raw, format, { reserved: extra.reserved, ownsBuffer: extra.ownsBuffer, headerLength: extra.headerLength, onProgress: timelineProgressLog(ctx, rid, protocol) });
   } catch (e) {
     const err = toServingError(e, ErrorCode.UNKNOWN);
     const total = performance.now() - t0 + (extra.receiveMs ?? 0);
@@ -88,6 +89,8 @@ export async function runRequest(ctx: HandlerContext, raw: Uint8Array, format: W
   if (extra.receiveMs !== undefined) timings.total += extra.receiveMs;
   result.timings = timings;
   const m = result.meta;
+  // A timeline's value is a whole JSON document: the log line names its size and segments instead.
+  const [label, prob] = result.timeline ? timelineLogFields(result.timeline) : [result.value[0], result.value[1]];
   const rounded = Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, round(v)]));
   ctx.logger.info(
     {
@@ -101,11 +104,11 @@ export async function runRequest(ctx: HandlerContext, raw: Uint8Array, format: W
       bytes,
       batch: result.batch,
       err_no: 0,
-      label: result.value[0],
-      prob: result.value[1],
+      label,
+      prob,
       timings: rounded,
     },
-    `rid=${rid} logid=${m.logid} ${protocol} /${opName} ok label=${result.value[0]} prob=${result.value[1]} ${timingText(timings)}`,
+    `rid=${rid} logid=${m.logid} ${protocol} /${opName} ok label=${label} prob=${prob} ${timingText(timings)}`,
   );
   ctx.metrics.observe(protocol, opName, 0, timings);
   return { ok: true, result };
@@ -115,5 +118,31 @@ export async function runRequest(ctx: HandlerContext, raw: Uint8Array, format: W
 export async function handlePrediction(ctx: HandlerContext, raw: Uint8Array, format: 'json' | 'proto', protocol: 'http' | 'grpc', extra: RequestExtra = {}): Promise<Handled> {
   const o = await runRequest(ctx, raw, format, protocol, extra);
   if (!o.ok) return { response: errorResponse(o.error.code, `[${ctx.op.opts.name}] ${o.error.message}`), status: o.refused ? 503 : 200 };
-  return { response: okResponse(o.result.key, o.result.value), status: 200 };
+  return { response: withExtras(okResponse(o.result.key, o.result.value), o.result, format), status: 200 };
+}
+
+/**
+ * What the request asked for beyond the seed's answer: key "timings" (a JSON object of ms per stage) and the model's
+ * input frames as tensors named "frames_seen" (elem_type BYTES, shape [H, W, 3], byte_data a PNG; base64 in JSON as
+ * protobuf's JSON mapping has it), in the model's order.
+ */
+function withExtras(resp: PipelineResponse, result: OpResult, format: 'json' | 'proto'): PipelineResponse {
+  const seen = result.framesSeen;
+  const timings = result.timings;
+  if (result.meta.timings) {
+    // Stage order, then the total; frames_seen (making the PNGs) is inside the total but no stage of its own.
+    const t: Record<string, number | undefined> = { ...timings, frames_seen: seen?.ms };
+    const entries = [...STAGE_NAMES, 'frames_seen', 'total'].filter((k) => t[k] !== undefined).map((k) => [k, round(t[k])]);
+    resp.key.push('timings');
+    resp.value.push(JSON.stringify(Object.fromEntries(entries)));
+  }
+  if (seen) {
+    resp.tensors = seen.images.map((f) => ({
+      name: 'frames_seen',
+      elem_type: ElemType.BYTES,
+      shape: [f.height, f.width, 3],
+      byte_data: format === 'json' ? Buffer.from(f.png.buffer, f.png.byteOffset, f.png.byteLength).toString('base64') : f.png,
+    }));
+  }
+  return resp;
 }

@@ -8,6 +8,7 @@ import { readBody, type BodyPool } from './body.ts';
 import { handlePrediction, type ServingContext } from './handler.ts';
 import { admissionHooks, bodyBytes, takeAdmission } from './admission.ts';
 import { registerV2Http } from './v2-http.ts';
+import { registerWebUi, type WebUiOptions } from '../web/routes.ts';
 
 export interface HttpOptions {
   host: string;
@@ -16,6 +17,8 @@ export interface HttpOptions {
   /** Where bodies are read into (the prepare workers give the buffers back to it). */
   bodies: BodyPool;
   health: () => Record<string, unknown>;
+  /** The web page (src/web); undefined when the config turns it off (`web_ui: false`). */
+  web?: WebUiOptions;
 }
 
 const RESPONSE_SCHEMA = {
@@ -81,6 +84,7 @@ export async function startHttp(ctx: ServingContext, opts: HttpOptions): Promise
   registerV2Http(app, ctx);
 
   app.get('/health', async () => opts.health());
+  if (opts.web) registerWebUi(app, opts.web);
 
   app.get('/metrics', async (_req, reply) => {
     const text = await ctx.metrics.registry.metrics();

@@ -33,7 +33,9 @@ export async function preprocessInput(ref: PipelineRef, input: OpInput, signal?:
     tensor = preprocessFrames(spec, { data: input.frames, T, H, W });
   } else {
     // Frame-wise pipelines (PP-TSM) transform each sampled frame while ffmpeg decodes the next (see preprocessVideo).
-    tensor = await preprocessVideo(spec, input.bytes, {
+    // Inputs by reference arrive here as allowed local paths (the worker resolves "video_url" to a download).
+    if (input.kind === 'url') throw new Error('a video_url must be fetched before preprocessing');
+    tensor = await preprocessVideo(spec, input.kind === 'path' ? input.path : input.bytes, {
       signal,
       onTimings: (t) => {
         decodeMs = t.decodeMs;
