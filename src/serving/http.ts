@@ -5,7 +5,7 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { ErrorCode } from '../errors.ts';
 import { errorResponse, predictionPath, type PipelineResponse } from '../protocol/types.ts';
 import { readBody, type BodyPool } from './body.ts';
-import { handlePrediction, type HandlerContext } from './handler.ts';
+import { handlePrediction, type ServingContext } from './handler.ts';
 import { admissionHooks, bodyBytes, takeAdmission } from './admission.ts';
 import { registerV2Http } from './v2-http.ts';
 import { registerWebUi, type WebUiOptions } from '../web/routes.ts';
@@ -33,7 +33,7 @@ const RESPONSE_SCHEMA = {
   required: ['err_no', 'err_msg', 'key', 'value', 'tensors'],
 } as const;
 
-export async function startHttp(ctx: HandlerContext, opts: HttpOptions): Promise<{ app: FastifyInstance; port: number }> {
+export async function startHttp(ctx: ServingContext, opts: HttpOptions): Promise<{ app: FastifyInstance; port: number }> {
   const app = Fastify({
     logger: false,
     bodyLimit: opts.maxBodyBytes,
