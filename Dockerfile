@@ -15,7 +15,11 @@ FROM ${BASE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json .npmrc ./
 # No scripts yet: "prepare" builds, and the sources are not here; the build needs no native binaries.
-RUN npm ci --ignore-scripts --no-audit --no-fund
+# An optional build secret `ca_bundle` (a PEM bundle) is the CA npm trusts, for networks whose proxy re-signs TLS:
+#   podman build --secret id=ca_bundle,src=/etc/ssl/certs/ca-certificates.crt ...   (never stored in the image)
+RUN --mount=type=secret,id=ca_bundle \
+    if [ -f /run/secrets/ca_bundle ]; then export npm_config_cafile=/run/secrets/ca_bundle; fi \
+ && npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
 COPY bin bin
 COPY src src
@@ -31,15 +35,19 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 # --ignore-scripts skips the package's own "prepare" (a build, done above); `npm rebuild` then runs the
-# dependencies' install scripts (ffmpeg's chmod, onnxruntime-node's check).
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+# dependencies' install scripts (ffmpeg's chmod, onnxruntime-node's check). onnxruntime-node ships macOS and Windows
+# binaries too (220 MB): dropped.
+RUN --mount=type=secret,id=ca_bundle \
+    if [ -f /run/secrets/ca_bundle ]; then export npm_config_cafile=/run/secrets/ca_bundle; fi \
+ && npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
  && npm rebuild \
+ && rm -rf node_modules/onnxruntime-node/bin/napi-v*/darwin node_modules/onnxruntime-node/bin/napi-v*/win32 \
  && npm cache clean --force \
  && ln -s /app/bin/vidserve.js /usr/local/bin/vidserve
 COPY bin bin
 COPY configs configs
-# bin/vidserve.js runs the TypeScript sources through tsx today; dist/ is the compiled package (the library entry,
-# and what bin runs once it is switched to the compiled output).
+# bin/vidserve.js runs the compiled dist/ (tsx is a dev dependency, not installed here); src/ stays as in the npm
+# package (the demo fingerprints its model-building sources).
 COPY src src
 COPY --from=build /src/dist dist
 COPY deploy/container/vidserve.yaml /etc/vidserve/vidserve.yaml

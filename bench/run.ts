@@ -14,7 +14,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bareLatencyInterleaved, OrtWorker, SaturationRig, type BareLatency, type BareSaturation } from './lib/bare.ts';
 import { ensureBenchModels } from './lib/models.ts';
-import { renderTestClip } from '../src/cli/demo.ts';
+import { ensureBenchClips, type BenchClip } from './lib/clips.ts';
+import { DEMO_DIRS, renderTestClip } from '../src/cli/demo.ts';
 import { buildRequest } from '../src/client/payload.ts';
 import { closedLoop, makeClient, mergeBlocks, sequential, type Sent, type Throughput } from './lib/load.ts';
 import type { VideoClient } from '../src/client/index.ts';
@@ -28,7 +29,7 @@ const REPO = fileURLToPath(new URL('..', import.meta.url));
 const SHARED = path.resolve(REPO, '..', 'shared', 'data');
 const DIMS = [1, 8, 3, 224, 224];
 const STAGES = STAGE_NAMES;
-const GOALS = { e2eVideoOverBare: 1.1, framesOverheadOverInference: 0.15, c4OverSaturation: 0.95, rssMb: 1536 };
+const GOALS = { e2eVideoOverBare: 1.1, framesOverheadOverInference: 0.15, c4OverSaturation: 0.95, rssMb: 1536, hd1080OverBare: 1.6, hd720OverBare: 2, long10minOver2min: 1.3 };
 
 interface Args {
   quick: boolean;
@@ -275,6 +276,9 @@ async function main(): Promise<void> {
 
   const video = await inputVideo(args);
   log(`input: ${video.source}`);
+  // Real-video inputs (HD, long): H.264 with x264's default GOP and B-frames, rendered once.
+  const clips = await ensureBenchClips(path.join(DEMO_DIRS.root, 'bench', 'clips'), log);
+  const reqClips = await Promise.all(clips.map(async (c) => ({ clip: c, req: await buildRequest(c.file, { mode: 'video' }) })));
 
   // Requests are built once; the client decodes every frame for the frames protocol, as the seed's client does.
   const reqFrames = await buildRequest(video.file, { mode: 'frames' });
@@ -350,11 +354,32 @@ async function main(): Promise<void> {
         }
         if (name.endsWith('frames')) framesPeakMb = Math.max(framesPeakMb, s.windowPeakMb);
       }
+      // HD and long videos, compressed over HTTP: fewer requests (each decodes a real video).
+      const clipN = q ? 3 : Math.max(4, Math.ceil(n / 3));
+      for (const { clip, req } of reqClips) {
+        log(`e2e: HTTP video, ${clip.label} (1 warm-up + ${clipN} requests, each after a paired bare run)`);
+        const client = makeClient('http', s.httpPort);
+        const bareTimes: number[] = [];
+        try {
+          await sequential(client, req, { warmup: 1, count: 0 });
+          const c0 = s.cpuMs();
+          sentBy.push(await sequential(client, req, { warmup: 0, count: clipN, before: async () => void bareTimes.push(...(await paired.run(1, DIMS))) }));
+          const c1 = s.cpuMs();
+          cpuBy.push(c0 === null || c1 === null ? null : c1 - c0);
+          bareBy.push(bareTimes);
+        } finally {
+          client.close();
+        }
+      }
     } finally {
       await paired.close();
     }
     const logged = readRequestLog(s.logFile);
-    paths.forEach(([name, transport, mode, req], i) => {
+    const allPaths: [string, TransportKind, 'frames' | 'video', PipelineRequest][] = [
+      ...paths,
+      ...reqClips.map(({ clip, req }): [string, TransportKind, 'frames' | 'video', PipelineRequest] => [`HTTP ${clip.key}`, 'http', 'video', req]),
+    ];
+    allPaths.forEach(([name, transport, mode, req], i) => {
       const r = pathResult(name, transport, mode, req, sentBy[i]!, logged, cpuBy[i]!, bareBy[i]!);
       e2e.push(r);
       log(`e2e: ${name}: p50 ${f1(r.e2e.p50)} ms (server ${f1(r.serverTotal)}, infer ${f1(r.infer)}; paired bare p50 ${f1(r.pairedBare.p50)})`);
@@ -421,7 +446,18 @@ async function main(): Promise<void> {
   const framesHttp = ratio(byName('HTTP frames').serverOverhead, byName('HTTP frames').infer);
   const framesGrpc = ratio(byName('gRPC frames').serverOverhead, byName('gRPC frames').infer);
   const worst = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.max(a, b));
+  const clipPath = (c: BenchClip) => byName(`HTTP ${c.key}`);
+  const clipOverBare = (key: string) => {
+    const c = clips.find((x) => x.key === key)!;
+    return ratio(clipPath(c).e2e.p50, clipPath(c).pairedBare.p50);
+  };
+  const clipP50 = (key: string) => clipPath(clips.find((x) => x.key === key)!).e2e.p50;
   const ratios = {
+    // Real videos (compressed, HTTP), against the bare runs paired with their requests.
+    video_1080p_10s_over_bare: clipOverBare('video_1080p_10s'),
+    video_720p_2min_over_bare: clipOverBare('video_720p_2min'),
+    video_720p_10min_over_bare: clipOverBare('video_720p_10min'),
+    video_720p_10min_over_2min: ratio(clipP50('video_720p_10min'), clipP50('video_720p_2min')),
     // The worse of the two transports: both must meet the goal.
     e2e_video_p50_over_bare_p50: worst(e2eVideoHttp, e2eVideoGrpc),
     e2e_video_http_p50_over_bare_p50: e2eVideoHttp,
@@ -450,6 +486,13 @@ async function main(): Promise<void> {
     frames_overhead: { goal: `<= ${GOALS.framesOverheadOverInference}`, value: round(ratios.frames_overhead_over_inference, 3), met: (ratios.frames_overhead_over_inference ?? Infinity) <= GOALS.framesOverheadOverInference },
     throughput_c4: { goal: `>= ${GOALS.c4OverSaturation}`, value: round(ratios.throughput_c4_over_bare_saturation, 3), met: (ratios.throughput_c4_over_bare_saturation ?? 0) >= GOALS.c4OverSaturation },
     rss: { goal: `< ${GOALS.rssMb} MB`, value: round(peakRss, 1), met: peakRss < GOALS.rssMb },
+    video_1080p_10s: { goal: `<= ${GOALS.hd1080OverBare}`, value: round(ratios.video_1080p_10s_over_bare, 3), met: (ratios.video_1080p_10s_over_bare ?? Infinity) <= GOALS.hd1080OverBare },
+    video_720p: {
+      goal: `<= ${GOALS.hd720OverBare}`,
+      value: round(worst(ratios.video_720p_2min_over_bare, ratios.video_720p_10min_over_bare), 3),
+      met: (worst(ratios.video_720p_2min_over_bare, ratios.video_720p_10min_over_bare) ?? Infinity) <= GOALS.hd720OverBare,
+    },
+    video_720p_10min_over_2min: { goal: `<= ${GOALS.long10minOver2min}`, value: round(ratios.video_720p_10min_over_2min, 3), met: (ratios.video_720p_10min_over_2min ?? Infinity) <= GOALS.long10minOver2min },
   };
   const loadEnd = os.loadavg();
 
@@ -534,6 +577,9 @@ async function main(): Promise<void> {
         ['  with dynamic batching', f3(ratios.throughput_c4_batching_over_bare_saturation), '', ''],
         ...(twoSessions ? [[`  with op concurrency ${cores}`, f3(ratios.throughput_c4_op_concurrency2_over_bare_saturation), '', '']] : []),
         ['server peak RSS MB (op concurrency 1, all paths + c4)', f1(peakRss), goals.rss.goal, goals.rss.met ? 'yes' : 'NO'],
+        ['10 s 1080p H.264 e2e p50 / paired bare p50', f3(ratios.video_1080p_10s_over_bare), goals.video_1080p_10s.goal, goals.video_1080p_10s.met ? 'yes' : 'NO'],
+        ['2 min / 10 min 720p H.264 e2e p50 / paired bare p50', `${f3(ratios.video_720p_2min_over_bare)} / ${f3(ratios.video_720p_10min_over_bare)}`, goals.video_720p.goal, goals.video_720p.met ? 'yes' : 'NO'],
+        ['10 min 720p e2e p50 / 2 min 720p e2e p50', f3(ratios.video_720p_10min_over_2min), goals.video_720p_10min_over_2min.goal, goals.video_720p_10min_over_2min.met ? 'yes' : 'NO'],
         ['  batching / op concurrency ' + cores, `${f1(batched.hwmMb)} / ${twoSessions ? f1(twoSessions.hwmMb) : '-'}`, '', ''],
         ['server CPU per request (c4) / bare CPU per run', f3(ratios.server_cpu_per_request_c4_over_bare_cpu_per_run), '', ''],
         ['bare p50 fast / plain translation', f3(ratios.bare_fast_p50_over_plain_p50), '', ''],
@@ -573,6 +619,7 @@ async function main(): Promise<void> {
       loadavg_end: loadEnd.map((l) => round(l, 2)),
       video: video.source,
       video_bytes: (await stat(video.file)).size,
+      clips: Object.fromEntries(await Promise.all(clips.map(async (c) => [c.key, { label: c.label, file: path.relative(REPO, c.file), frames: c.frames, bytes: (await stat(c.file)).size }] as const))),
       frames_body_mb: round(byName('HTTP frames').bodyMb, 1),
       models: { serving_dir: path.relative(REPO, models.servingDir), plain_onnx: path.relative(REPO, models.plainOnnx), built_now: models.built },
       duration_s: round((performance.now() - t0) / 1000, 0),
@@ -623,6 +670,7 @@ async function main(): Promise<void> {
   await mkdir(path.dirname(args.out), { recursive: true });
   await writeFile(args.out, JSON.stringify(results, null, 2) + '\n');
   log(`wrote ${path.relative(process.cwd(), args.out) || args.out} (${((performance.now() - t0) / 1000).toFixed(0)} s in all)`);
+  await (await import('./zoo.ts')).runZooBench({ quick: args.quick, log }); // the model zoo's bare latency (bench/zoo.ts)
 }
 
 main().then(

@@ -8,7 +8,8 @@ import { mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli, startServer, REPO_ROOT, type ServerProcess } from '../src/cli/demo.ts';
-import { run, VIDSERVE, type Run } from './support/run.ts';
+import { cliArgs } from '../src/cli/self.ts';
+import { run, type Run } from './support/run.ts';
 import { needsShared, SHARED } from './support/shared.ts';
 
 const PDMODEL = SHARED.ppTSMModel;
@@ -25,7 +26,8 @@ function shBlocks(): string[] {
 
 /** Runs a README shell block verbatim with bash, `npx vidserve` meaning this checkout's CLI. */
 function bash(script: string, extraArgs = ''): Promise<Run> {
-  const prelude = `npx() { if [ "$1" = vidserve ]; then shift; node ${JSON.stringify(VIDSERVE)} "$@" ${extraArgs}; else command npx "$@"; fi; }\n`;
+  const node = [process.execPath, ...cliArgs([])].map((a) => JSON.stringify(a)).join(' ');
+  const prelude = `npx() { if [ "$1" = vidserve ]; then shift; ${node} "$@" ${extraArgs}; else command npx "$@"; fi; }\n`;
   return run('bash', ['-eo', 'pipefail', '-c', prelude + script], { cwd: dir });
 }
 

@@ -2,12 +2,13 @@
 // both formats of the same network translating to the same ONNX model, and malformed files.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ModelFormatError } from '../src/errors.ts';
 import { parseModelFile, programFormat } from '../src/paddle/model_file.ts';
-import { buildTiny, makeParams, makeParamsFile } from '../src/paddle/models/index.ts';
+import { buildTiny, makeParams, makeParamsFile, writeModel } from '../src/paddle/models/index.ts';
 import { translateProgram, UnsupportedOpsError } from '../src/paddle/onnx/index.ts';
 import { persistableVars, readParams, writeParams } from '../src/paddle/params.ts';
 import { lowerPir } from '../src/paddle/pir/lower.ts';
@@ -16,7 +17,9 @@ import { readPirProgram, type PirAttr } from '../src/paddle/pir/reader.ts';
 import { writePirProgram } from '../src/paddle/pir/writer.ts';
 import { serializeProgram } from '../src/paddle/program.ts';
 import type { ParamTensor } from '../src/paddle/types.ts';
+import { loadServingModel } from '../src/paddle/serving_model.ts';
 import { createSession } from '../src/runtime/session.ts';
+import { vidserve } from './support/run.ts';
 
 // The worked example of PaddlePaddle/docs docs/guides/paddle_v3_features/pir_save_load.md ("示例": a program with
 // two parameters, matmul, add, relu, full, scale and fetch, serialized with trainable=true), copied from the docs.
@@ -238,7 +241,8 @@ const errorLine = (fn: () => unknown): string => {
 
 test('malformed PIR: one line naming the file and the place', () => {
   const parse = (s: string) => () => parseModelFile(bytes(s), 'ppTSM.json');
-  assert.match(errorLine(parse(DOCS_EXAMPLE.slice(0, 700))), /^ppTSM\.json: not valid JSON at .*the file is truncated/);
+  assert.match(errorLine(parse(DOCS_EXAMPLE.slice(0, 700))), /^ppTSM\.json: not valid JSON: the text ends at byte 700 in the middle of the program — the file is truncated/);
+  assert.match(errorLine(parse(DOCS_EXAMPLE.replace('"A":[0,1,1,"fc_0.b_0"]', '"A":[0,1,1,"fc_0.b_0"]]'))), /^ppTSM\.json: not valid JSON at byte \d+ \(line 3, column \d+\): /);
   assert.match(errorLine(parse(DOCS_EXAMPLE.replace('"magic":"pir"', '"magic":"PIX"'))), /^ppTSM\.json: base_code\.magic: is "PIX", expected "pir"/);
   assert.match(
     errorLine(parse(DOCS_EXAMPLE.replace('"version":1', '"version":7'))),
@@ -277,12 +281,11 @@ test('an op without a translation fails before translation, listed with its type
     () => translateProgram(program, new Map()),
     (e: unknown) =>
       e instanceof UnsupportedOpsError &&
-      /cannot translate 1 op\(s\) of 1 unsupported type\(s\) to ONNX:\n  pd_op\.leaky_relu \(1×\): ppTSM\.json program\.regions\[0\]\.blocks\[0\]\.ops\[5\] \(1\.leaky_relu\) → %6/.test(e.message),
+      /cannot translate 1 op\(s\) of 1 unsupported type\(s\) to ONNX:\n {2}pd_op\.leaky_relu \(1×\): ppTSM\.json program\.regions\[0\]\.blocks\[0\]\.ops\[5\] \(1\.leaky_relu\) → %6/.test(e.message),
   );
 });
 
 test('make-model --format pir writes <Stem>.json + the same .pdiparams as the .pdmodel export', async () => {
-  const { writeModel } = await import('../src/paddle/models/index.ts');
   const a = await writeModel('tiny', path.join(tmp, 'pd'), 3);
   const b = await writeModel('tiny', path.join(tmp, 'pir'), 3, { format: 'pir' });
   assert.equal(path.basename(b.modelFile), 'tiny.json');
@@ -291,4 +294,72 @@ test('make-model --format pir writes <Stem>.json + the same .pdiparams as the .p
   assert.equal(head, '{"base_code":{"magic":"pir","trainable":');
   await writeFile(path.join(tmp, 'junk.json'), '{"base_code":{"magic":"pir","trainable":true,"version":1},"program":{"regions":[]}}');
   assert.match(errorLine(() => parseModelFile(bytes('{"base_code":{"magic":"pir","trainable":true,"version":1},"program":{"regions":[]}}'), 'junk.json')), /program\.regions: a program has exactly one top-level region, found 0/);
+});
+
+test('CLI: make-model --format pir, convert --model_filename tiny.json, make-params on the .json; an untranslatable op writes nothing', async () => {
+  const run = (args: string[]) => vidserve(args, { cwd: tmp });
+  const mk = await run(['make-model', 'tiny', '--out', 'cli', '--format', 'pir', '--seed', '3']);
+  assert.equal(mk.code, 0, mk.stderr);
+  assert.match(mk.stderr, /wrote cli\/tiny\.json/);
+  const cv = await run(['convert', '--dirname', 'cli', '--model_filename', 'tiny.json', '--params_filename', 'tiny.pdiparams', '--fetch_alias', 'outputs', '--serving_server', 'srv', '--serving_client', 'cli_client']);
+  assert.equal(cv.code, 0, cv.stderr);
+  assert.match(cv.stderr, /reading 57 parameters/);
+  assert.match(cv.stderr, /feed  data_batch_0 \(alias data_batch_0\) type 1 shape \[2, 3, 16, 16\]/);
+  assert.match(cv.stderr, /fetch fetch_name_0 \(alias outputs\) type 1 shape \[5\]/);
+  assert.deepEqual((await readdir(path.join(tmp, 'srv'))).sort(), ['model.onnx', 'serving_server_conf.prototxt', 'serving_server_conf.stream.prototxt', 'tiny.json', 'tiny.pdiparams']);
+  const m = await loadServingModel(path.join(tmp, 'srv'));
+  assert.deepEqual(m.fetches.map((f) => f.alias), ['outputs']);
+
+  const mp = await run(['make-params', '--model_file', 'cli/tiny.json', '--params_file', 'again.pdiparams', '--seed', '3']);
+  assert.equal(mp.code, 0, mp.stderr);
+  assert.deepEqual(await readFile(path.join(tmp, 'again.pdiparams')), await readFile(path.join(tmp, 'cli', 'tiny.pdiparams')));
+
+  // An op vidserve has no translation for: convert fails before writing anything, naming the op and its place.
+  const text = (await readFile(path.join(tmp, 'cli', 'tiny.json'), 'utf8')).replaceAll('"#":"1.temporal_shift"', '"#":"1.leaky_relu"');
+  await writeFile(path.join(tmp, 'cli', 'bad.json'), text);
+  const bad = await run(['convert', '--dirname', 'cli', '--model_filename', 'bad.json', '--params_filename', 'tiny.pdiparams', '--serving_server', 'bad_srv', '--serving_client', 'bad_client']);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /cannot translate 2 op\(s\) of 1 unsupported type\(s\) to ONNX:\n\s+pd_op\.leaky_relu \(2×\): cli\/bad\.json program\.regions\[0\]\.blocks\[0\]\.ops\[\d+\] \(1\.leaky_relu\) → %\d+, cli\/bad\.json program\.regions\[0\]\.blocks\[0\]\.ops\[\d+\]/);
+  assert.equal(existsSync(path.join(tmp, 'bad_srv')), false);
+  assert.equal(existsSync(path.join(tmp, 'bad_client')), false);
+
+  // A truncated program: one line naming the file.
+  await writeFile(path.join(tmp, 'cli', 'cut.json'), text.slice(0, 5000));
+  const cut = await run(['convert', '--dirname', 'cli', '--model_filename', 'cut.json', '--params_filename', 'tiny.pdiparams']);
+  assert.notEqual(cut.code, 0);
+  assert.match(cut.stderr, /vidserve: cli\/cut\.json: not valid JSON: the text ends at byte 5000 in the middle of the program — the file is truncated/);
+});
+
+test('builtin.combine feeds a list operand (concat), builtin.split gives the list back, full folds into concat axis', async () => {
+  const t = (dims: number[]) => `{"#":"0.t_dtensor","D":[{"#":"0.t_f32"},[${dims}],"NCHW",[],0]}`;
+  const sg = '"OA":[{"AT":{"#":"0.a_array","D":[{"#":"0.a_bool","D":false}]},"N":"stop_gradient"}]';
+  const data = (id: number, name: string) =>
+    `{"#":"1.data","A":[{"AT":{"#":"0.a_str","D":"${name}"},"N":"name"},{"AT":{"#":"1.a_intarray","D":[-1,3]},"N":"shape"},{"AT":{"#":"1.a_dtype","D":"float32"},"N":"dtype"},{"AT":{"#":"1.a_place","D":[0,0,""]},"N":"place"}],"I":[],"O":[{"%":${id},"TT":${t([-1, 3])}}],${sg}}`;
+  const fetch = (id: number, of: number, name: string, col: number) =>
+    `{"#":"1.fetch","A":[{"AT":{"#":"0.a_str","D":"${name}"},"N":"name"},{"AT":{"#":"0.a_i32","D":${col}},"N":"col"}],"I":[{"%":${of}}],"O":[{"%":${id},"TT":${t([-1, 6])}}],${sg}}`;
+  const text = `{"base_code":{"magic":"pir","trainable":true,"version":2},"program":{"regions":[{"#":"region_0","blocks":[{"#":"block_0","args":[],"ops":[
+${data(1, 'a')},${data(2, 'b')},
+{"#":"0.combine","A":[],"I":[{"%":1},{"%":2}],"O":[{"%":3,"TT":{"#":"0.t_vec","D":[${t([-1, 3])},${t([-1, 3])}]}}]},
+{"#":"1.full","A":[{"AT":{"#":"1.a_intarray","D":[1]},"N":"shape"},{"AT":{"#":"0.a_f64","D":1.0},"N":"value"},{"AT":{"#":"1.a_dtype","D":"int32"},"N":"dtype"},{"AT":{"#":"1.a_place","D":[1,0,""]},"N":"place"}],"I":[],"O":[{"%":4,"TT":{"#":"0.t_dtensor","D":[{"#":"0.t_i32"},[1],"NCHW",[],0]}}],${sg}},
+{"#":"1.concat","A":[],"I":[{"%":3},{"%":4}],"O":[{"%":5,"TT":${t([-1, 6])}}],${sg}},
+{"#":"0.split","A":[],"I":[{"%":3}],"O":[{"%":6,"TT":${t([-1, 3])}},{"%":7,"TT":${t([-1, 3])}}]},
+{"#":"1.multiply","A":[],"I":[{"%":6},{"%":7}],"O":[{"%":8,"TT":${t([-1, 3])}}],${sg}},
+${fetch(9, 5, 'joined', 0)},${fetch(10, 8, 'product', 1)}]}]}]}}`;
+  const { program } = parseModelFile(bytes(text), 'combine.json');
+  const ops = program.blocks[0].ops;
+  assert.deepEqual(ops.map((o) => o.type), ['feed', 'feed', 'concat', 'elementwise_mul', 'fetch', 'fetch']);
+  assert.deepEqual(ops[2].inputs, { X: ['a', 'b'] });
+  assert.deepEqual(ops[2].attrs.axis, { kind: 'int', value: 1 });
+  assert.deepEqual(ops[3].inputs, { X: ['a'], Y: ['b'] }, 'split hands back the combined values');
+  const { bytes: onnx } = translateProgram(program, new Map());
+  const s = await createSession(onnx);
+  try {
+    const a = Float32Array.from([1, 2, 3, 4, 5, 6]);
+    const b = Float32Array.from([10, 20, 30, 40, 50, 60]);
+    const out = await s.run({ a: { data: a, dims: [2, 3] }, b: { data: b, dims: [2, 3] } });
+    assert.deepEqual(Array.from(out.joined.data as Float32Array), [1, 2, 3, 10, 20, 30, 4, 5, 6, 40, 50, 60]);
+    assert.deepEqual(Array.from(out.product.data as Float32Array), [10, 40, 90, 160, 250, 360]);
+  } finally {
+    await s.release();
+  }
 });

@@ -16,6 +16,7 @@ test('repr(float) matches CPython', () => {
     [1e16, '1e+16'],
     [1e15, '1000000000000000.0'],
     [9999999999999998.0, '9999999999999998.0'],
+    // eslint-disable-next-line no-loss-of-precision -- the literal Python would read: 17 digits round to the nearest double
     [12345678901234567.0, '1.2345678901234568e+16'],
     [1e22, '1e+22'],
     [0.1, '0.1'],

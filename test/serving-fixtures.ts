@@ -162,7 +162,7 @@ export function grpcClient(port: number): { call(req: PipelineRequest): Promise<
 }
 
 export function readLogLines(dir: string, file: 'pipeline.log' | 'pipeline.log.wf'): Array<Record<string, unknown>> {
-  let text = '';
+  let text: string;
   try {
     text = readFileSync(path.join(dir, file), 'utf8');
   } catch {

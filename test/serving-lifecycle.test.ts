@@ -3,10 +3,9 @@
 // timing assumptions about how fast something runs.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, existsSync } from 'node:fs';
+import { writeFileSync, existsSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import type { RunningServer } from '../src/serving/server.ts';
 import { startServer as startCliServer } from '../src/cli/demo.ts';
 import { framesBody, grpcClient, postJson, readLogLines, servingDir, startTestServer, syntheticFrames, tempDir } from './serving-fixtures.ts';
 
@@ -127,7 +126,7 @@ test('graceful shutdown: in-flight requests finish, new ones are refused, close 
   await assert.rejects(fetch(`http://127.0.0.1:${s.httpPort}/health`));
 });
 
-test('vidserve serve: the seed-style config runs from its cwd, SIGTERM exits 0; a taken port fails fast', async () => {
+test('vidserve serve: the seed-style config runs from its cwd, SIGTERM exits 0; a pipeline that does not fit the model or a taken port fails fast', async () => {
   const cwd = tempDir('cli');
   // model_config relative to the working directory, as the seed's ./ppTSM_serving_server
   const { cpSync } = await import('node:fs');
@@ -139,13 +138,20 @@ test('vidserve serve: the seed-style config runs from its cwd, SIGTERM exits 0; 
       '        local_service_conf:', '            model_config: ./ppTSM_serving_server', '            device_type: 0', '            devices: ""',
       '            client_type: local_predictor', '            fetch_list: ["outputs"]', ''].join('\n'),
   );
+  // PPTSM preprocessing (8 segments, 224 crop) does not fit the tiny model: one clear line at startup, not a crash later
+  await assert.rejects(
+    startCliServer({ name: 'PPTSM', config: yaml, cwd }),
+    /exited \(code 1\) before serving:[\s\S]*vidserve: the PPTSM preprocessing makes \[8, 3, 224, 224\] per video, but the model's feed is/,
+  );
+  rmSync(path.join(cwd, 'ppTSM_serving_server'), { recursive: true });
+  cpSync(await servingDir('pptsm'), path.join(cwd, 'ppTSM_serving_server'), { recursive: true });
   const run = await startCliServer({ name: 'PPTSM', config: yaml, cwd });
   const port = run.httpPort;
   assert.ok(port > 0, run.output());
   assert.ok(existsSync(path.join(cwd, 'PipelineServingLogs', 'pipeline.log')), 'logs under the working directory');
-  // PPTSM preprocessing (8 segments, 224 crop) does not fit the tiny model: a clear error, not a crash
-  const { json } = await postJson(port, framesBody(syntheticFrames(8, 32, 32, 5), [8, 32, 32, 3]));
-  assert.notEqual(json.err_no, 0);
+  // frames whose bytes do not match their shape: a clear input error, and the server keeps serving
+  const { json } = await postJson(port, framesBody(syntheticFrames(8, 32, 32, 5), [8, 32, 33, 3]));
+  assert.equal(json.err_no, 5000, json.err_msg);
   assert.equal((await health(port)).status, 'ok');
 
   // a second server on the same port fails at once with one clear line

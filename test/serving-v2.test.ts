@@ -56,8 +56,8 @@ async function getJson(route: string): Promise<{ status: number; body: any }> {
   return { status: r.status, body: await r.json() };
 }
 
-async function infer(body: string | Buffer, headers: Record<string, string> = {}, route = '/v2/models/video/infer') {
-  const r = await fetch(`${base()}${route}`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+async function infer(body: string | Uint8Array, headers: Record<string, string> = {}, route = '/v2/models/video/infer') {
+  const r = await fetch(`${base()}${route}`, { method: 'POST', body: typeof body === 'string' ? body : new Uint8Array(body), headers: { 'content-type': 'application/json', ...headers } });
   return { status: r.status, headers: r.headers, bytes: Buffer.from(await r.arrayBuffer()) };
 }
 
@@ -237,7 +237,7 @@ test('REST infer errors: {"error"} with 400 for bad requests, 404 for unknown mo
   await bad('{}', /unknown version "2"/, {}, 404, '/v2/models/video/versions/2/infer');
   const small = await startTestServer(modelDir, { labelList: labelFile, maxBodyMb: 1 });
   try {
-    const r = await fetch(`http://127.0.0.1:${small.httpPort}/v2/models/video/infer`, { method: 'POST', body: Buffer.alloc(2 * 1024 * 1024, 0x20) });
+    const r = await fetch(`http://127.0.0.1:${small.httpPort}/v2/models/video/infer`, { method: 'POST', body: new Uint8Array(2 * 1024 * 1024).fill(0x20) });
     assert.equal(r.status, 413);
     assert.match((await r.json()).error, /larger than the server's limit/);
   } finally {

@@ -71,5 +71,6 @@ test('Sampler rejects what serving cannot reproduce, with clear messages', () =>
 test('getPipeline is case-insensitive and lists known pipelines on error', () => {
   assert.equal(getPipeline('pptsm'), PIPELINES.PPTSM);
   assert.equal(getPipeline('PpTsN'), PIPELINES.PPTSN);
-  assert.throws(() => getPipeline('TSM'), /unknown model name 'TSM'.*PPTSM, PPTSN/);
+  assert.equal(getPipeline('tsm'), PIPELINES.TSM);
+  assert.throws(() => getPipeline('SlowFast'), /unknown model name 'SlowFast': known pipelines are PPTSM, PPTSN, PPTSMv2, TSM, TSN/);
 });

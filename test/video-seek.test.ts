@@ -32,6 +32,8 @@ const SEEKABLE = [
   'x264_vfr.mp4', // irregular frame durations
   'x264_rotated.mov', // display matrix: 90 degrees
   'x264_audio_faststart.mp4',
+  'x264_colr_pc.mp4', // container colour description (full-range BT.709) that the SPS does not carry
+  'x264_colr_tv.mp4',
   'mjpeg.avi',
   'mjpeg.mov',
 ];
@@ -48,6 +50,10 @@ before(async () => {
     ffmpeg(...testsrc('96x64', '30000/1001', 3), '-c:v', 'mjpeg', '-q:v', '5', path('mjpeg.mov')),
   ]);
   await ffmpeg('-i', path('x264_gop24.mp4'), '-c', 'copy', '-metadata:s:v:0', 'rotate=90', path('x264_rotated.mov'));
+  for (const range of ['pc', 'tv']) {
+    const colour = ['-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709', '-color_range', range];
+    await ffmpeg('-i', path('x264_gop24.mp4'), '-c', 'copy', ...colour, '-movflags', '+write_colr', path(`x264_colr_${range}.mp4`));
+  }
 });
 
 after(async () => {
@@ -159,6 +165,12 @@ test('damaged packets anywhere, even in frames no pick needs, send decoding down
     assert.equal(mode.mode, 'full', `${name}: ${JSON.stringify(mode)}`);
     assertSameFrames(all, indices, frames, name);
   }
+});
+
+test('the container colour description reaches the decoder: without it the frames would differ', async () => {
+  const plain = await decodeAllFrames(path('x264_gop24.mp4'));
+  const pc = await decodeAllFrames(path('x264_colr_pc.mp4'));
+  assert.ok(!Buffer.from(pc.data).equals(Buffer.from(plain.data)), 'colr changes the RGB conversion');
 });
 
 test('seek: false and unsupported codecs decode in full; out-of-range frames are input errors either way', async () => {

@@ -10,7 +10,8 @@ import type { Browser, Page } from 'puppeteer-core';
 import { renderTestClip } from '../src/cli/demo.ts';
 import type { RunningServer } from '../src/serving/server.ts';
 import { parsePyLiteral } from '../src/client/pyliteral.ts';
-import { K400_LABELS, postJson, servingDir, startTestServer, tempDir } from './serving-fixtures.ts';
+import { SHARED } from './support/shared.ts';
+import { postJson, servingDir, startTestServer, tempDir } from './serving-fixtures.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`;
@@ -30,7 +31,7 @@ before(async () => {
   notVideo = path.join(dir, 'notes.mp4');
   writeFileSync(notVideo, 'these are meeting notes, not a video\n'.repeat(50));
   // Class names make the bars readable: Kinetics-400's when ../shared has them, else made-up ones.
-  let labelList = K400_LABELS;
+  let labelList: string = SHARED.k400Labels;
   if (!existsSync(labelList)) {
     labelList = path.join(dir, 'labels.txt');
     writeFileSync(labelList, Array.from({ length: 400 }, (_, i) => `${i} action_${i}`).join('\n') + '\n');
@@ -97,7 +98,7 @@ test('drop two files: the clip gets 5 bars matching the JSON answer and 8 frames
   assert.equal(focused, 'choose', 'Tab reaches the file chooser button');
 
   // Two files at once through the file input (what the chooser and a drop both feed).
-  const input = await page.$('#files');
+  const input = await page.$('input#files');
   await input!.uploadFile(clip, notVideo);
   await page.waitForFunction(() => document.querySelectorAll('.card.done, .card.failed').length === 2, { timeout: 180_000 });
   await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
@@ -162,7 +163,7 @@ test('a file over the server\'s body limit is refused before upload with err_no 
   });
   await page.reload({ waitUntil: 'load' });
   await page.waitForFunction(() => document.querySelectorAll('#status .chip .v').length >= 4);
-  await (await page.$('#files'))!.uploadFile(big);
+  await (await page.$('input#files'))!.uploadFile(big);
   await page.waitForSelector('.card.failed .error');
   const text = await page.$eval('.card.failed .error', (e) => e.textContent ?? '');
   assert.match(text, /^err_no 5000 big\.mp4 is \d+ KB: .* more than the server's limit of 1 KB \(max_body_size_mb\)\. Not sent\.$/);

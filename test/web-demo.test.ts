@@ -3,10 +3,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { REPO_ROOT } from '../src/cli/demo.ts';
-import { VIDSERVE } from './support/run.ts';
+import { cliArgs } from '../src/cli/self.ts';
 
 test('vidserve demo --keep serves the page at the URL it prints until SIGINT, then exits 0', { timeout: 600_000 }, async () => {
-  const child = spawn(process.execPath, [VIDSERVE, 'demo', '--keep'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, cliArgs(['demo', '--keep']), { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c));
   child.stderr.on('data', (c: Buffer) => (out += c));

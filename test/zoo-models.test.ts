@@ -92,6 +92,15 @@ test('pptsmv2: PP-LCNetV2 op for op — rep’d depthwise convs with bias, SE in
   assert.equal(count(plain, 'sigmoid'), 6);
   assert.equal(count(plain, 'squeeze2'), 0);
   assert.deepEqual(shapeOf(plain, FEED), [-1, 8, 3, 224, 224]);
+  // Convolution multiply-adds per frame: PP-LCNetV2 (scale 1.0) is published at ~0.6 G.
+  let macs = 0;
+  for (const o of ops(p)) {
+    if (o.type !== 'conv2d' && o.type !== 'depthwise_conv2d') continue;
+    const w = shapeOf(p, o.inputs.Filter![0]!)!;
+    const y = shapeOf(p, o.outputs.Output![0]!)!;
+    macs += y[1]! * y[2]! * y[3]! * w[1]! * w[2]! * w[3]!;
+  }
+  assert.ok(macs > 0.58e9 && macs < 0.61e9, `conv MACs per frame ${macs}`);
   const params = persistableVars(p).reduce((n, v) => n + v.shape!.reduce((a, b) => a * b, 1), 0);
   assert.ok(params > 5e6 && params < 7e6, `PP-TSMv2 has ~5.9M weights, got ${params}`);
 });

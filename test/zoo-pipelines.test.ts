@@ -4,10 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseServingConfig } from '../src/serving/config.ts';
 import { choosePipeline, pipelineMismatch } from '../src/serving/pipeline-choice.ts';
 import { decodeAllFrames, type Frames } from '../src/video/decode.ts';
@@ -15,10 +14,10 @@ import { readNpy } from '../src/video/npy.ts';
 import { loadPaddleVideoConfig, parsePaddleVideoConfig } from '../src/video/paddlevideo-config.ts';
 import { getPipeline, PIPELINES, pipelineOutputDims, preprocessFrames, sampleIndices } from '../src/video/pipelines.ts';
 import { vidserve } from './support/run.ts';
+import { needsShared, SHARED } from './support/shared.ts';
 
-const GOLDEN = fileURLToPath(new URL('../../shared/golden/', import.meta.url));
-const VIDEO = fileURLToPath(new URL('../../shared/data/example.avi', import.meta.url));
-const needsShared = existsSync(GOLDEN) && existsSync(VIDEO) ? false : `needs ${existsSync(GOLDEN) ? VIDEO : GOLDEN}`;
+const GOLDEN = SHARED.golden + path.sep;
+const VIDEO = SHARED.exampleAvi;
 const ROW = 3 * 224 * 224;
 const sha256 = (a: ArrayBufferView): string => createHash('sha256').update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).digest('hex');
 
@@ -106,7 +105,7 @@ test('serving config: op paddlevideo_config picks the pipeline unless -n names o
 let framesPromise: Promise<Frames> | undefined;
 const frames = (): Promise<Frames> => (framesPromise ??= decodeAllFrames(VIDEO));
 
-test('PP-TSMv2 8-frame config on example.avi: PaddleVideo\'s PP-TSM tensor, bit for bit', { skip: needsShared }, async () => {
+test('PP-TSMv2 8-frame config on example.avi: PaddleVideo\'s PP-TSM tensor, bit for bit', needsShared(SHARED.golden, SHARED.exampleAvi), async () => {
   const meta = JSON.parse(readFileSync(GOLDEN + 'pptsm_example_meta.json', 'utf8'));
   const spec = loadPaddleVideoConfig(yamlFile('v2-8.yaml', PPTSMV2_8)).pipeline;
   const x = preprocessFrames(spec, await frames());
@@ -114,7 +113,7 @@ test('PP-TSMv2 8-frame config on example.avi: PaddleVideo\'s PP-TSM tensor, bit 
   assert.equal(sha256(x.data), meta.sha256_float32);
 });
 
-test('PP-TSMv2 16 segments: where its picks are golden frames, its rows are PaddleVideo\'s rows', { skip: needsShared }, async () => {
+test('PP-TSMv2 16 segments: where its picks are golden frames, its rows are PaddleVideo\'s rows', needsShared(SHARED.golden, SHARED.exampleAvi), async () => {
   // Frames laid out so that Sampler(16) picks (3 + 8i) land on the golden PP-TSM frames 7 + 16⌊i/2⌋: every golden
   // row must then appear twice, in order — the 16-segment sampling, Scale, CenterCrop and Normalization checked.
   const meta = JSON.parse(readFileSync(GOLDEN + 'pptsm_example_meta.json', 'utf8'));
@@ -129,7 +128,7 @@ test('PP-TSMv2 16 segments: where its picks are golden frames, its rows are Padd
   assert.deepEqual(Array.from(x.data.subarray(15 * ROW, 15 * ROW + 8)), Array.from(g.data.subarray(7 * ROW, 7 * ROW + 8)));
 });
 
-test('vidserve preprocess -c <PaddleVideo config> writes the helper\'s tensor', { skip: needsShared }, async () => {
+test('vidserve preprocess -c <PaddleVideo config> writes the helper\'s tensor', needsShared(SHARED.golden, SHARED.exampleAvi), async () => {
   const out = path.join(tmp, 'x.npy');
   const r = await vidserve(['preprocess', '-c', yamlFile('v2-8-cli.yaml', PPTSMV2_8), '-i', VIDEO, '--out', out]);
   assert.equal(r.code, 0, r.stderr);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds vidserve's image with podman and serves the demo's model from it:
-#   1. a Debian 13 (trixie: Node 20) base image made here with debootstrap + podman import (no registry needed;
-#      kept as localhost/vidserve-base:trixie, REBUILD_BASE=1 rebuilds it);
+#   1. a Debian 13 (trixie: Node 20) base image made here with debootstrap + podman import, then apt-get install
+#      nodejs npm (no registry needed; kept as localhost/vidserve-base:trixie, REBUILD_BASE=1 rebuilds it);
 #   2. the demo's model (models/ppTSM_serving_server; `vidserve demo` builds it when missing);
 #   3. podman build of ./Dockerfile with BASE_IMAGE = that base;
 #   4. podman run with models/ mounted read-only at /models, until /v2/health/ready answers and the image's
@@ -23,20 +23,27 @@ START=$(date +%s)
 
 step() { echo "[container-test +$(( $(date +%s) - START ))s] $*"; }
 fail() { echo "[container-test] FAILED: $*" >&2; exit 1; }
-cleanup() { podman rm -f "$NAME" >/dev/null 2>&1 || true; }
+cleanup() { podman rm -f -v "$NAME" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 mkdir -p "$WORK"
 
-# 1. base image
+# 1. base image: debootstrap's own resolver cannot install npm (its dependency tree has alternatives it skips), so
+#    it makes a minimal trixie rootfs and apt-get installs Node 20 and npm in a podman build on top of it.
 if [ "${REBUILD_BASE:-0}" = 1 ] || ! podman image exists "$BASE_IMAGE"; then
-  step "debootstrap --variant=minbase trixie (nodejs, npm) -> $BASE_IMAGE"
+  step "debootstrap --variant=minbase trixie -> localhost/vidserve-minbase:trixie"
   rootfs=$WORK/rootfs
   rm -rf "$rootfs"
-  debootstrap --variant=minbase --include=nodejs,npm,ca-certificates trixie "$rootfs" "$MIRROR" > "$WORK/debootstrap.log" 2>&1 \
+  debootstrap --variant=minbase trixie "$rootfs" "$MIRROR" > "$WORK/debootstrap.log" 2>&1 \
     || { tail -20 "$WORK/debootstrap.log"; fail "debootstrap (log: $WORK/debootstrap.log)"; }
-  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
-  tar -C "$rootfs" -c . | podman import --change 'CMD ["node"]' - "$BASE_IMAGE" > /dev/null
+  rm -rf "$rootfs"/var/cache/apt/archives/*.deb
+  tar -C "$rootfs" -c . | podman import --quiet - localhost/vidserve-minbase:trixie > /dev/null
   rm -rf "$rootfs"
+  step "apt-get install nodejs npm -> $BASE_IMAGE"
+  printf '%s\n' 'FROM localhost/vidserve-minbase:trixie' \
+    'RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm ca-certificates && rm -rf /var/lib/apt/lists/*' \
+    'CMD ["node"]' > "$WORK/Containerfile.base"
+  podman build "${OPTS[@]}" --network host -t "$BASE_IMAGE" -f "$WORK/Containerfile.base" "$WORK" > "$WORK/base.log" 2>&1 \
+    || { tail -20 "$WORK/base.log"; fail "base image (log: $WORK/base.log)"; }
 fi
 step "base: $(podman run --rm "${OPTS[@]}" "$BASE_IMAGE" node --version), npm $(podman run --rm "${OPTS[@]}" "$BASE_IMAGE" npm --version)"
 
@@ -47,8 +54,13 @@ if [ ! -f "$ROOT/models/ppTSM_serving_server/serving_server_conf.prototxt" ]; th
 fi
 
 # 3. the image
-step "podman build $IMAGE (BASE_IMAGE=$BASE_IMAGE)"
-podman build "${OPTS[@]}" --network host --format docker --build-arg BASE_IMAGE="$BASE_IMAGE" -t "$IMAGE" -f "$ROOT/Dockerfile" "$ROOT" > "$WORK/build.log" 2>&1 \
+# npm in the build trusts what this machine's npm trusts (a proxy that re-signs TLS needs its CA): CA_BUNDLE, else
+# npm's cafile, passed as a build secret (never stored in the image).
+CA_BUNDLE=${CA_BUNDLE:-$(npm config get cafile 2>/dev/null || true)}
+SECRET=()
+if [ -n "$CA_BUNDLE" ] && [ -f "$CA_BUNDLE" ]; then SECRET=(--secret "id=ca_bundle,src=$CA_BUNDLE"); fi
+step "podman build $IMAGE (BASE_IMAGE=$BASE_IMAGE${SECRET:+, CA bundle $CA_BUNDLE})"
+podman build "${OPTS[@]}" --network host --format docker "${SECRET[@]}" --build-arg BASE_IMAGE="$BASE_IMAGE" -t "$IMAGE" -f "$ROOT/Dockerfile" "$ROOT" > "$WORK/build.log" 2>&1 \
   || { tail -30 "$WORK/build.log"; fail "podman build (log: $WORK/build.log)"; }
 step "image: $(podman image inspect "$IMAGE" --format '{{.Size}}' | awk '{printf "%.0f MB", $1/1e6}'), user $(podman image inspect "$IMAGE" --format '{{.Config.User}}')"
 
@@ -57,10 +69,12 @@ free_port() { node -e "const s=require('net').createServer();s.listen(0,'127.0.0
 HTTP_PORT=$(free_port)
 RPC_PORT=$(free_port)
 step "podman run (host network, http $HTTP_PORT, rpc $RPC_PORT, $ROOT/models at /models read-only, read-only root)"
-# As in deploy/k8s/deployment.yaml: a read-only root filesystem, writable /tmp and log dir.
-podman run -d --name "$NAME" "${OPTS[@]}" --network host --read-only --tmpfs /var/log/vidserve:rw,mode=1777 \
+# As in deploy/k8s/deployment.yaml: a read-only root filesystem, /tmp and the log dir writable (the log dir is a
+# volume initialised from the image, owned by its user, like the pod's emptyDir with fsGroup). Podman's complaint
+# that it cannot schedule the HEALTHCHECK without systemd goes to run.err; the check is run by hand below.
+podman run -d --name "$NAME" "${OPTS[@]}" --network host --read-only -v /var/log/vidserve \
   -e VIDSERVE_HTTP_PORT="$HTTP_PORT" -e VIDSERVE_RPC_PORT="$RPC_PORT" \
-  -v "$ROOT/models:/models:ro" "$IMAGE" > /dev/null
+  -v "$ROOT/models:/models:ro" "$IMAGE" > /dev/null 2> "$WORK/run.err" || { cat "$WORK/run.err"; fail "podman run"; }
 for i in $(seq 1 180); do
   if node -e "fetch('http://127.0.0.1:$HTTP_PORT/v2/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"; then break; fi
   [ "$(podman inspect "$NAME" --format '{{.State.Running}}')" = true ] || { podman logs "$NAME" | tail -20; fail "the container exited during startup"; }

@@ -13,9 +13,9 @@ import type { Command } from 'commander';
 import { VideoClient, type TransportKind } from '../client/client.ts';
 import type { PredictMode } from '../client/payload.ts';
 import { runFfmpeg, stderrTail } from '../video/ffmpeg.ts';
+import { cliArgs } from './self.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CLI = path.join(REPO_ROOT, 'bin', 'vidserve.js');
 
 /** The demo's model cache, laid out as the seed's deploy/python_serving directory (gitignored). */
 export const DEMO_DIRS = {
@@ -28,7 +28,7 @@ export const DEMO_DIRS = {
 /** Runs `vidserve <args>` to completion with its output shown; rejects with the command line on failure. */
 export function runCli(args: string[], opts: { cwd?: string; quiet?: boolean } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, cliArgs(args), { cwd: opts.cwd ?? REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const collect = (c: Buffer, stream: NodeJS.WriteStream): void => {
       out += c.toString('utf8');
@@ -83,6 +83,8 @@ export interface StartServerOptions {
   readyTimeoutMs?: number;
   /** Echo the server's output lines, prefixed. */
   echo?: (line: string) => void;
+  /** Start it as the leader of a process group of its own (pid = pgid). */
+  detached?: boolean;
 }
 
 // What `vidserve serve` prints once listening: "http_port N: ... rpc_port M: ..." and then "ready".
@@ -94,8 +96,9 @@ const READY_LINE = /^vidserve: ready\b/m;
  * chosen ports from its console output, and resolves once it says it is ready (after its warm-up inference).
  */
 export async function startServer(o: StartServerOptions): Promise<ServerProcess> {
-  const args = [CLI, 'serve', '-n', o.name, '-c', o.config, '--http_port', '0', '--rpc_port', '0', ...(o.extraArgs ?? [])];
-  const child = spawn(process.execPath, args, { cwd: o.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = ['serve', '-n', o.name, '-c', o.config, '--http_port', '0', '--rpc_port', '0', ...(o.extraArgs ?? [])];
+  // detached: its own process group (tests signal the whole group, as a terminal's Ctrl-C or systemd would).
+  const child = spawn(process.execPath, cliArgs(args), { cwd: o.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: o.detached ?? false });
   let out = '';
   let pending = '';
   let notify: () => void = () => {};
@@ -128,7 +131,7 @@ export async function startServer(o: StartServerOptions): Promise<ServerProcess>
     return exited!.code;
   };
   const timeoutMs = o.readyTimeoutMs ?? 180_000;
-  const command = `vidserve ${args.slice(1).join(' ')}`;
+  const command = `vidserve ${args.join(' ')}`;
   const ports = await new Promise<[number, number]>((resolve, reject) => {
     const timer = setTimeout(() => {
       void stop(2000);

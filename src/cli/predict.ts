@@ -62,7 +62,7 @@ interface LoadedModel {
   feedShape: number[];
 }
 
-/** A .pdmodel + .pdiparams (translated in memory, as `vidserve serve` does with a Paddle serving dir) or an .onnx file. */
+/** A .pdmodel or PIR .json + .pdiparams (translated in memory, as `vidserve serve` does with a Paddle serving dir) or an .onnx file. */
 async function loadModel(o: Options, onWarning: (m: string) => void): Promise<LoadedModel> {
   const sessionOpts = { device: o.use_gpu ? ('gpu' as const) : ('cpu' as const), intraOpThreads: o.cpu_threads, graphOptimization: o.ir_optim ? ('all' as const) : ('disabled' as const), onWarning };
   if (o.model_file.endsWith('.onnx')) {
@@ -83,7 +83,7 @@ export function register(program: Command): void {
     .description("classify videos with an exported PaddleVideo model, no server (PaddleVideo's tools/predict.py)")
     .requiredOption('-i, --input_file <path>', 'a video file, or a folder of .avi/.mp4 files')
     .requiredOption('-c, --config <file>', "the model's PaddleVideo config (its INFERENCE section and model_name are used)")
-    .requiredOption('--model_file <file>', 'the exported model: <name>.pdmodel (or an .onnx file)')
+    .requiredOption('--model_file <file>', "the exported model: <name>.pdmodel, or Paddle 3's <name>.json (told by content), or an .onnx file")
     .option('--params_file <file>', 'the exported weights: <name>.pdiparams')
     .option('-b, --batch_size <n>', 'videos per model run', positive('--batch_size'), 1)
     .option('--use_gpu <bool>', "run on onnxruntime's CUDA provider when installed, else on CPU with a warning", str2bool, true)

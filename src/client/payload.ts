@@ -140,8 +140,14 @@ export async function buildRequest(input: VideoInput, opts: PayloadOptions): Pro
     if (opts.mode === 'frames') throw new InputError('BAD_INPUT', "a timeline needs the compressed video (mode 'video', 'path' or 'url'): raw frames carry no timestamps");
     key.push('window');
     value.push(String(window));
-    if (stride !== undefined) key.push('stride'), value.push(String(stride));
-    if (threshold !== undefined) key.push('threshold'), value.push(String(threshold));
+    if (stride !== undefined) {
+      key.push('stride');
+      value.push(String(stride));
+    }
+    if (threshold !== undefined) {
+      key.push('threshold');
+      value.push(String(threshold));
+    }
   }
   if (opts.timeoutMs !== undefined) {
     if (!Number.isInteger(opts.timeoutMs) || opts.timeoutMs < 1) throw new InputError('BAD_INPUT', `timeoutMs must be a positive integer, got ${opts.timeoutMs}`);

@@ -5,7 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { ErrorCode } from '../errors.ts';
 import { pipelineServiceDefinition } from '../protocol/proto.ts';
 import { errorResponse, type PipelineResponse } from '../protocol/types.ts';
-import { handlePrediction, type HandlerContext } from './handler.ts';
+import { handlePrediction, type HandlerContext, type ServingContext } from './handler.ts';
 import { addV2Service } from './v2-grpc.ts';
 
 export interface GrpcOptions {
@@ -14,7 +14,7 @@ export interface GrpcOptions {
   maxMessageBytes: number;
 }
 
-export async function startGrpc(ctx: HandlerContext, opts: GrpcOptions): Promise<{ server: grpc.Server; port: number }> {
+export async function startGrpc(ctx: ServingContext, opts: GrpcOptions): Promise<{ server: grpc.Server; port: number }> {
   const server = new grpc.Server({
     'grpc.max_receive_message_length': opts.maxMessageBytes,
     'grpc.max_send_message_length': opts.maxMessageBytes,

@@ -12,6 +12,10 @@ export interface HandlerContext {
   op: VideoOp;
   logger: Logger;
   metrics: ServingMetrics;
+}
+
+/** What the transports are started with: the handler's context and the model they describe (v2 metadata, readiness). */
+export interface ServingContext extends HandlerContext {
   model: ServedModel;
 }
 

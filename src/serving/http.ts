@@ -5,7 +5,7 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { ErrorCode } from '../errors.ts';
 import { errorResponse, predictionPath, type PipelineResponse } from '../protocol/types.ts';
 import { readBody, type BodyPool } from './body.ts';
-import { handlePrediction, type HandlerContext } from './handler.ts';
+import { handlePrediction, type ServingContext } from './handler.ts';
 import { registerStreamRoutes, type StreamManager } from './streams.ts';
 import { admissionHooks, bodyBytes, takeAdmission } from './admission.ts';
 import { registerV2Http } from './v2-http.ts';
@@ -36,7 +36,7 @@ const RESPONSE_SCHEMA = {
   required: ['err_no', 'err_msg', 'key', 'value', 'tensors'],
 } as const;
 
-export async function startHttp(ctx: HandlerContext, opts: HttpOptions): Promise<{ app: FastifyInstance; port: number }> {
+export async function startHttp(ctx: ServingContext, opts: HttpOptions): Promise<{ app: FastifyInstance; port: number }> {
   const app = Fastify({
     logger: false,
     bodyLimit: opts.maxBodyBytes,
@@ -86,7 +86,11 @@ export async function startHttp(ctx: HandlerContext, opts: HttpOptions): Promise
 
   registerV2Http(app, ctx);
 
-  app.get('/health', async () => opts.health());
+  // Anything but 'ok' (degraded, closing) is a 503, so load balancers route elsewhere.
+  app.get('/health', async (_req, reply) => {
+    const h = opts.health();
+    return reply.code(h.status === 'ok' ? 200 : 503).send(h);
+  });
   if (opts.web) registerWebUi(app, opts.web);
 
   registerStreamRoutes(app, opts.streams);
@@ -101,9 +105,9 @@ export async function startHttp(ctx: HandlerContext, opts: HttpOptions): Promise
   } catch (e) {
     await app.close().catch(() => {});
     const err = e as NodeJS.ErrnoException;
-    if (err.code === 'EADDRINUSE') throw new Error(`http_port ${opts.port} is already in use (another server running?); choose another with --http_port`);
-    if (err.code === 'EACCES') throw new Error(`http_port ${opts.port} needs privileges to bind; use a port above 1023`);
-    throw new Error(`cannot listen on http_port ${opts.port}: ${err.message}`);
+    if (err.code === 'EADDRINUSE') throw new Error(`http_port ${opts.port} is already in use (another server running?); choose another with --http_port`, { cause: e });
+    if (err.code === 'EACCES') throw new Error(`http_port ${opts.port} needs privileges to bind; use a port above 1023`, { cause: e });
+    throw new Error(`cannot listen on http_port ${opts.port}: ${err.message}`, { cause: e });
   }
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : opts.port;

@@ -135,8 +135,22 @@ export class VideoOp {
   constructor(
     readonly opts: VideoOpOptions,
     private readonly prepare: WorkerGroup,
-    private readonly infer: WorkerGroup,
-  ) {}
+    readonly infer: WorkerGroup,
+  ) {
+    // A replaced inference worker must pick up what queued here meanwhile; a failed restart must not leave it waiting.
+    infer.onChange = () => this.inferWorkersChanged();
+  }
+
+  private inferWorkersChanged(): void {
+    const down = this.infer.unavailable;
+    if (!down) {
+      this.dispatch();
+      return;
+    }
+    if (this.batchTimer) clearTimeout(this.batchTimer);
+    this.batchTimer = null;
+    for (const it of this.inferQueue.splice(0)) it.reject(down);
+  }
 
   get capacity(): number {
     return this.opts.concurrency + this.opts.queueSize;
@@ -300,6 +314,11 @@ export class VideoOp {
 
   private enqueueInfer(input: Float32Array, dims: number[], signal?: AbortSignal) {
     return new Promise<{ scores: Float32Array; dims: number[]; inferMs: number; queueMs: number; batch: number }>((resolve, reject) => {
+      const down = this.infer.unavailable;
+      if (down) {
+        reject(down);
+        return;
+      }
       const item: InferItem = { input, dims, enqueued: performance.now(), resolve, reject };
       this.inferQueue.push(item);
       // A request that timed out while waiting is not run at all.

@@ -28,7 +28,8 @@ export function choosePipeline(ref: PipelineRef | undefined, op: OpConf): Pipeli
 }
 
 /**
- * A pipeline whose tensor the model cannot take fails every request with an inference error; say so at startup.
+ * A pipeline whose tensor the model cannot take fails every request with an inference error (9000): the server
+ * warns at startup, `vidserve predict` stops.
  * `feedShape` is the serving model's feed ([-1, T, 3, H, W]); null when they fit (or cannot be compared).
  */
 export function pipelineMismatch(spec: PipelineSpec, feedShape: readonly number[]): string | null {

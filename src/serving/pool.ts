@@ -1,14 +1,15 @@
-// A fixed group of worker threads running worker.ts, one task per worker at a time, FIFO for the rest.
-// Workers are TypeScript; they load through tsx's ESM hook so this works under `npx vidserve` and `tsx --test`.
+// A fixed group of worker threads running worker.ts (worker.js when compiled), one task per worker at a time, FIFO
+// for the rest.
 import { Worker } from 'node:worker_threads';
 import { ServingError, ErrorCode } from '../errors.ts';
 import type { WorkerInit, WorkerReady, WorkerReply, WorkerTask } from './messages.ts';
 
-const WORKER_URL = new URL('./worker.ts', import.meta.url).href;
-// tsx's ESM hooks, resolved from this file so the working directory does not matter.
-const TSX_API = import.meta.resolve('tsx/esm/api');
+// The worker module beside this one, by the extension this module runs with: the compiled package loads dist's .js,
+// a checkout under tsx its .ts sources.
+const SOURCES = import.meta.url.endsWith('.ts');
+const WORKER_URL = new URL(SOURCES ? './worker.ts' : './worker.js', import.meta.url);
 
-type DistributiveOmit<T, K extends keyof any> = T extends unknown ? Omit<T, K> : never;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 export type TaskBody = DistributiveOmit<Extract<WorkerTask, { kind: 'prepare' | 'infer' | 'stream' }>, 'id'>;
 
 /** Receives a task's partial results; `reply` posts a message back to the worker running the task. */
@@ -36,25 +37,40 @@ export interface GroupReady {
 }
 
 /**
- * Workers are TypeScript. `execArgv: ['--import', 'tsx']` does not reach worker threads on Node 20, so a small
- * bootstrap registers tsx's hooks inside the worker and then imports worker.ts; this works the same under
- * `npx vidserve` (bin → tsx) and under `tsx --test`.
+ * TypeScript sources: `execArgv: ['--import', 'tsx']` does not reach worker threads on Node 20, so a small bootstrap
+ * registers tsx's hooks (resolved from this file, a dev dependency) inside the worker and then imports worker.ts.
  */
-const BOOTSTRAP = `import(${JSON.stringify(TSX_API)})
-  .then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL)}); })
+function sourcesBootstrap(): string {
+  const tsx = import.meta.resolve('tsx/esm/api');
+  return `import(${JSON.stringify(tsx)})
+  .then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); })
   .catch((e) => { require('node:worker_threads').parentPort.postMessage({ ready: false, error: String(e && e.stack || e) }); });`;
+}
 
 function spawn(init: WorkerInit, name: string): Worker {
-  return new Worker(BOOTSTRAP, { eval: true, workerData: init, name });
+  if (SOURCES) return new Worker(sourcesBootstrap(), { eval: true, workerData: init, name });
+  return new Worker(WORKER_URL, { workerData: init, name });
 }
+
+/** Waits between attempts to replace a lost worker: 0.5 s doubling up to 30 s, retried for as long as the server runs. */
+export const RESTART_BACKOFF_MS = { first: 500, max: 30_000 };
+
+export type GroupLog = (level: 'info' | 'warn' | 'error', msg: string) => void;
 
 export class WorkerGroup {
   private slots: Slot[] = [];
   private queue: Pending[] = [];
   private nextId = 1;
   private closed = false;
+  private retryTimers = new Set<NodeJS.Timeout>();
+  /** Why the last replacement attempt failed; null once a worker started again. */
+  private startError: Error | null = null;
   /** Receives the buffers workers hand back with their replies. */
   onReturned: ((buf: ArrayBuffer) => void) | undefined;
+  /** Called when a replacement worker is ready, or failed to start (a user of `size` has news). */
+  onChange: (() => void) | undefined;
+  /** Lost workers and their replacements (the server writes them to its log). */
+  log: GroupLog = () => {};
 
   private constructor(
     readonly name: string,
@@ -85,12 +101,21 @@ export class WorkerGroup {
 
   private addSlot(index: number): Promise<WorkerReady> {
     return new Promise((resolve, reject) => {
+      if (this.closed) {
+        reject(new ServingError(ErrorCode.CLOSED_ERROR, 'server is shutting down'));
+        return;
+      }
       const worker = spawn(this.init, `vidserve-${this.name}-${index}`);
       const slot: Slot = { worker, busy: null, id: 0 };
       let started = false;
       worker.once('message', (m: WorkerReady) => {
         if (!m.ready) {
           reject(new Error(m.error));
+          void worker.terminate();
+          return;
+        }
+        if (this.closed) {
+          reject(new ServingError(ErrorCode.CLOSED_ERROR, 'server is shutting down'));
           void worker.terminate();
           return;
         }
@@ -116,8 +141,27 @@ export class WorkerGroup {
     return this.queue.length + this.slots.filter((s) => s.busy).length;
   }
 
+  /** Workers up now. */
   get size(): number {
     return this.slots.length;
+  }
+
+  /**
+   * Set while no worker is up and the last attempt to start one failed: waiting would be open-ended, so callers
+   * answer at once (the group keeps retrying with backoff and clears it when a worker is back).
+   */
+  get unavailable(): ServingError | null {
+    if (this.slots.length > 0 || !this.startError) return null;
+    return new ServingError(
+      ErrorCode.NO_SERVICE,
+      `no ${this.name} worker is running: restarting it failed (${this.startError.message}); retrying with backoff, try again later`,
+    );
+  }
+
+  /** Terminates one worker as if it had crashed: the fault path, for tests only (no request or route reaches it). */
+  async crashOneForTest(): Promise<void> {
+    const slot = this.slots[0];
+    if (slot) await slot.worker.terminate();
   }
 
   /**
@@ -126,6 +170,8 @@ export class WorkerGroup {
    */
   run<R>(body: TaskBody, transfer: ArrayBuffer[] = [], signal?: AbortSignal, onPartial?: PartialHandler): Promise<R> {
     if (this.closed) return Promise.reject(new ServingError(ErrorCode.CLOSED_ERROR, 'server is shutting down'));
+    const down = this.unavailable;
+    if (down) return Promise.reject(down);
     return new Promise<R>((resolve, reject) => {
       const p: Pending = { body, transfer, onPartial, resolve: resolve as (r: unknown) => void, reject };
       this.queue.push(p);
@@ -182,15 +228,41 @@ export class WorkerGroup {
     this.slots.splice(i, 1);
     slot.busy?.reject(new ServingError(ErrorCode.UNKNOWN, `${this.name} worker failed: ${e.message}`));
     slot.busy = null;
-    if (!this.closed) {
-      this.addSlot(i).catch(() => {
-        // Could not replace it; the remaining workers keep serving.
-      });
-    }
+    if (this.closed) return;
+    this.log('error', `${this.name} worker lost (${e.message}); starting a replacement (${this.slots.length} left)`);
+    this.replace(i, 1);
+  }
+
+  /** Starts a replacement for slot `index`; a failed start is logged and retried with backoff while the group runs. */
+  private replace(index: number, attempt: number): void {
+    this.addSlot(index).then(
+      () => {
+        this.startError = null;
+        this.log('info', `${this.name} worker replaced${attempt > 1 ? ` after ${attempt} attempts` : ''} (${this.slots.length} up)`);
+        this.onChange?.();
+      },
+      (err: Error) => {
+        if (this.closed) return;
+        const waitMs = Math.min(RESTART_BACKOFF_MS.max, RESTART_BACKOFF_MS.first * 2 ** (attempt - 1));
+        this.startError = err;
+        this.log('error', `${this.name} worker could not be restarted (attempt ${attempt}): ${err.message}; retrying in ${waitMs} ms (${this.slots.length} up)`);
+        // With no worker left, queued tasks would wait for an unknown time: they are answered now.
+        const down = this.unavailable;
+        if (down) for (const p of this.queue.splice(0)) p.reject(down);
+        this.onChange?.();
+        const timer = setTimeout(() => {
+          this.retryTimers.delete(timer);
+          this.replace(index, attempt + 1);
+        }, waitMs);
+        this.retryTimers.add(timer);
+      },
+    );
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const t of this.retryTimers) clearTimeout(t);
+    this.retryTimers.clear();
     for (const p of this.queue.splice(0)) p.reject(new ServingError(ErrorCode.CLOSED_ERROR, 'server is shutting down'));
     await Promise.all(
       this.slots.map(async (s) => {

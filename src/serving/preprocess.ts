@@ -1,6 +1,7 @@
 // The op's preprocessing, delegated to src/video (PaddleVideo's Sampler/Scale/Crop/Normalization as data):
 // raw RGB frames or a compressed video in, the network input [1, ...] out (the seed feeds a batch of one).
-import { inputError } from '../errors.ts';
+import { ErrorCode, ServingError, inputError } from '../errors.ts';
+import { FfmpegInterruptedError } from '../video/interrupted.ts';
 import type { FloatTensor } from '../tensor.ts';
 import { getPipeline, preprocessFrames, preprocessVideo, type PipelineSpec } from '../video/pipelines.ts';
 import type { OpInput } from './request.ts';
@@ -35,11 +36,22 @@ export async function preprocessInput(ref: PipelineRef, input: OpInput, signal?:
     // Frame-wise pipelines (PP-TSM) transform each sampled frame while ffmpeg decodes the next (see preprocessVideo).
     // Inputs by reference arrive here as allowed local paths (the worker resolves "video_url" to a download).
     if (input.kind === 'url') throw new Error('a video_url must be fetched before preprocessing');
-    tensor = await preprocessVideo(spec, input.kind === 'path' ? input.path : input.bytes, {
-      signal,
-      onTimings: (t) => {
-        decodeMs = t.decodeMs;
-      },
+    const source = input.kind === 'path' ? input.path : input.bytes;
+    const decode = () =>
+      preprocessVideo(spec, source, {
+        signal,
+        onTimings: (t) => {
+          decodeMs = t.decodeMs;
+        },
+      });
+    tensor = await decode().catch((e: unknown) => {
+      // ffmpeg or its helper stopped from outside (a signal, a killed helper): once more, with a new helper.
+      if (!(e instanceof FfmpegInterruptedError)) throw e;
+      return decode().catch((again: unknown) => {
+        if (!(again instanceof FfmpegInterruptedError)) throw again;
+        // Not the input's fault: an internal error, never 5000.
+        throw new ServingError(ErrorCode.UNKNOWN, `video decoding was interrupted twice (${again.message}); the input was not the cause, retry the request`);
+      });
     });
   }
   const preprocessMs = performance.now() - t0 - decodeMs;

@@ -159,8 +159,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     const feed = model.feeds[0];
     if (!feed) throw new StartupError(`the serving model in ${model.dir} declares no feed_var`);
     const fetch = pickFetch(model, op);
+    // Served anyway (each request then answers 9000), but said loudly at startup.
     const mismatch = pipelineMismatch(pipeline.spec, feed.shape);
-    if (mismatch) throw new StartupError(mismatch);
+    if (mismatch) {
+      log.warn(mismatch);
+      say(`warning: ${mismatch}`);
+    }
     if (pipeline.note) {
       log.info(pipeline.note);
       say(pipeline.note);
@@ -191,6 +195,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     const [p, i] = await Promise.allSettled([prepStart, inferStart]);
     if (p.status === 'fulfilled') prepare = p.value.group;
     if (i.status === 'fulfilled') infer = i.value.group;
+    for (const g of [prepare, infer]) if (g) g.log = (level, msg) => log[level](msg);
     if (i.status === 'rejected') throw new StartupError(`cannot start the model in ${modelInfo.dir}: ${(i.reason as Error).message}`);
     if (p.status === 'rejected') throw new StartupError(`cannot start preprocessing workers: ${(p.reason as Error).message}`);
     const ready = i.value.ready;
@@ -250,10 +255,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
 
     const metrics = new ServingMetrics(() => videoOp.inFlight, () => videoOp.queued);
     let closing = false;
-    const served = { name: modelName, feed: { name: feed.name, shape: feedShape }, classes, ready: () => !closing };
+    const served = { name: modelName, feed: { name: feed.name, shape: feedShape }, classes, ready: () => !closing && infer!.size > 0 };
     const ctx = { op: videoOp, logger: log, metrics, model: served };
     const health = () => ({
-      status: closing ? 'closing' : 'ok',
+      // 'degraded' (HTTP 503) while no inference worker is up: a lost one is being replaced.
+      status: closing ? 'closing' : infer!.size === 0 ? 'degraded' : 'ok',
+      infer_workers: infer!.size,
       op: op.name,
       model: modelInfo.dir,
       provider,

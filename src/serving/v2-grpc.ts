@@ -4,7 +4,7 @@
 import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 import { encodeBytesElements, encodeFp32, v2ServiceDefinition } from '../protocol/v2.ts';
-import { runRequest, type HandlerContext } from './handler.ts';
+import { runRequest, type ServingContext } from './handler.ts';
 import { V2Error, V2_MODEL_VERSION, answerOutputs, checkModel, modelMetadata, serverMetadata, statusOf, type V2Status } from './v2.ts';
 import type { OpResult } from './op.ts';
 
@@ -41,7 +41,7 @@ const ModelName = protobuf.Root.fromJSON({
 }).lookupType('ModelName');
 
 /** Adds GRPCInferenceService to the rpc server (one call from grpc.ts). */
-export function addV2Service(server: grpc.Server, ctx: HandlerContext): void {
+export function addV2Service(server: grpc.Server, ctx: ServingContext): void {
   const base = v2ServiceDefinition();
   // Only ModelInfer's request side is overridden; the rest use proto-loader's (de)serializers.
   const service: grpc.ServiceDefinition = { ...base, ModelInfer: { ...base.ModelInfer!, requestDeserialize: (b: Buffer) => b } };
@@ -64,9 +64,8 @@ export function addV2Service(server: grpc.Server, ctx: HandlerContext): void {
         const err = e instanceof V2Error ? e : new V2Error('INVALID_ARGUMENT', `not a valid inference.ModelInferRequest message: ${(e as Error).message}`);
         return callback(fail(err.status, err.message));
       }
-      // grpc-js's message buffer is ours once the call is decoded; a small one may be Node's shared pool, never ours.
-      const ownsBuffer = call.request.buffer.byteLength > Buffer.poolSize;
-      runRequest(ctx, call.request, 'v2-proto', 'v2-grpc', { peer: call.getPeer(), ownsBuffer }).then(
+      // Not ownsBuffer (as PipelineService, grpc.ts): the op transfers only a buffer the message fills, else copies.
+      runRequest(ctx, call.request, 'v2-proto', 'v2-grpc', { peer: call.getPeer() }).then(
         (o) => (o.ok ? callback(null, inferResponse(ctx.model.name, o.result)) : callback(fail(statusOf(o.error.code), o.error.message))),
         (e: Error) => callback(fail('INTERNAL', e.message)),
       );

@@ -3,7 +3,7 @@
 // binary_tensor_data extension). Every failure answers {"error": "..."} with an HTTP error status.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { encodeBytesElements, encodeFp32, BINARY_DATA_SIZE, INFERENCE_HEADER_CONTENT_LENGTH, type V2InferResponse, type V2ResponseOutput } from '../protocol/v2.ts';
-import { runRequest, type HandlerContext } from './handler.ts';
+import { runRequest, type ServingContext } from './handler.ts';
 import { admissionHooks, bodyBytes, takeAdmission } from './admission.ts';
 import { HTTP_STATUS, V2Error, V2_MODEL_VERSION, answerOutputs, checkModel, modelMetadata, serverMetadata, statusOf } from './v2.ts';
 import type { OpResult } from './op.ts';
@@ -15,7 +15,7 @@ function sendError(reply: FastifyReply, status: number, message: string): Fastif
 }
 
 /** Registers the /v2 routes on the HTTP server (one call from http.ts). */
-export function registerV2Http(app: FastifyInstance, ctx: HandlerContext): void {
+export function registerV2Http(app: FastifyInstance, ctx: ServingContext): void {
   void app.register(
     async (v2) => {
       v2.setErrorHandler((err: Error & { code?: string; statusCode?: number }, _req, reply) => {

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { ErrorCode } from '../errors.ts';
 import { BINARY_TENSOR_DATA, type V2ModelMetadata, type V2ServerMetadata } from '../protocol/v2.ts';
 import type { OpResult } from './op.ts';
-import type { HandlerContext, ServedModel } from './handler.ts';
+import type { ServingContext, ServedModel } from './handler.ts';
 import type { V2Meta, V2OutputName } from './v2-request.ts';
 
 /** vidserve serves one version of its model. */
@@ -69,7 +69,7 @@ export function statusOf(code: number): V2Status {
 }
 
 /** Throws NOT_FOUND unless `name` (and `version`, when given) is the served model. */
-export function checkModel(ctx: HandlerContext, name: string, version: string | undefined): void {
+export function checkModel(ctx: ServingContext, name: string, version: string | undefined): void {
   const m = ctx.model;
   if (name !== m.name) throw new V2Error('NOT_FOUND', `unknown model "${name}"; this server serves "${m.name}"`);
   if (version !== undefined && version !== '' && version !== V2_MODEL_VERSION) {

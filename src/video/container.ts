@@ -74,8 +74,17 @@ export interface VideoIndex extends ContainerCount {
   /** Coded frame size from the sample description (MP4/MOV) or BITMAPINFOHEADER (AVI); 0 if absent. */
   codedWidth: number;
   codedHeight: number;
-  /** The sample description carries colour information ('colr'), which ffmpeg passes on to the decoder. */
-  colour: boolean;
+  /** The sample description's colour information ('colr' nclx/nclc), which ffmpeg hands to the decoder. */
+  colour?: Colour;
+}
+
+/** ISO/IEC 23091-2 code points as a 'colr' box gives them (ffmpeg's AVColorPrimaries etc. use the same numbers). */
+export interface Colour {
+  primaries: number;
+  transfer: number;
+  matrix: number;
+  /** 'nclx' only: its full-range flag. */
+  fullRange?: boolean;
 }
 
 /**
@@ -212,7 +221,7 @@ async function aviIndex(src: Source): Promise<VideoIndex | undefined> {
     if (h.length < 8 || fourcc(h, 0).slice(0, 2) !== tag || u32le(h, 4) !== sizes[i]) return undefined;
   }
   const pts = Float64Array.from({ length }, (_, i) => i);
-  return { format: 'avi', frames: length, width, height, codec, displayAngle: 0, offset, size: sizes, key, pts, codedWidth, codedHeight, colour: false };
+  return { format: 'avi', frames: length, width, height, codec, displayAngle: 0, offset, size: sizes, key, pts, codedWidth, codedHeight };
 }
 
 // ---------------------------------------------------------------------------------------------------------- MOV/MP4
@@ -403,7 +412,7 @@ function videoTrackIndex(b: Uint8Array, trak: Box, mdia: Box, movieScale: number
 }
 
 /** The one sample description of the track: its type and, for H.264, the avcC payload. */
-function sampleEntry(b: Uint8Array, stbl: Box): { type: string; avcC?: Uint8Array; width: number; height: number; colour: boolean } | undefined {
+function sampleEntry(b: Uint8Array, stbl: Box): { type: string; avcC?: Uint8Array; width: number; height: number; colour?: Colour } | undefined {
   const stsd = fullBox(b, child(b, stbl, 'stsd'));
   if (!stsd || u32be(b, stsd.start + 4) !== 1) return undefined;
   const [entry] = boxes(b, stsd.start + 8, stsd.end);
@@ -417,8 +426,18 @@ function sampleEntry(b: Uint8Array, stbl: Box): { type: string; avcC?: Uint8Arra
     avcC: avcC && b.slice(avcC.start, avcC.end),
     width: sized ? (b[entry.start + 24]! << 8) | b[entry.start + 25]! : 0,
     height: sized ? (b[entry.start + 26]! << 8) | b[entry.start + 27]! : 0,
-    colour: kids.some((k) => k.type === 'colr'),
+    colour: colourOf(b, kids.find((k) => k.type === 'colr')),
   };
+}
+
+function colourOf(b: Uint8Array, colr: Box | undefined): Colour | undefined {
+  if (!colr || colr.end - colr.start < 10) return undefined;
+  const kind = fourcc(b, colr.start);
+  if (kind !== 'nclx' && kind !== 'nclc') return undefined; // ICC profiles: ffmpeg ignores them
+  const u16 = (at: number): number => (b[at]! << 8) | b[at + 1]!;
+  const c: Colour = { primaries: u16(colr.start + 4), transfer: u16(colr.start + 6), matrix: u16(colr.start + 8) };
+  if (kind === 'nclx' && colr.end - colr.start >= 11) c.fullRange = (b[colr.start + 10]! & 0x80) !== 0;
+  return c;
 }
 
 /** stss as a keyframe flag per sample; without stss every sample is a sync sample. */

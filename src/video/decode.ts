@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { inputError } from '../errors.ts';
 import { containerFrameCount } from './container.ts';
 import { cleanLogLine, runFfmpeg, spawnFfmpeg, StderrLog, stderrTail, waitForExit } from './ffmpeg.ts';
+import { FfmpegInterruptedError, interruption } from './interrupted.ts';
 import { appliedRotation, DEFAULT_ORIENTATION, rotateRgb, type Orientation } from './rotate.ts';
 import { seekFrames, SeekUnverified } from './seek.ts';
 
@@ -140,7 +141,7 @@ export function parseReport(stderr: string, what: string, orientation: Orientati
   const streamLine = lines[streamIdx]!;
   const spec = streamLine.slice(streamLine.indexOf(': Video: ') + 9);
   const codec = /^([^\s,]+)/.exec(spec)?.[1] ?? 'unknown';
-  const size = /, (\d+)x(\d+)(?=[ ,\[]|$)/.exec(spec);
+  const size = /, (\d+)x(\d+)(?=[ ,[]|$)/.exec(spec);
   if (!size) throw inputError(`${what}: video stream has no frame size (ffmpeg: ${streamLine.trim()})`);
   let width = Number(size[1]);
   let height = Number(size[2]);
@@ -176,6 +177,8 @@ export function parseReport(stderr: string, what: string, orientation: Orientati
 async function probeFile(path: string, what: string, opts: DecodeOptions): Promise<ProbeReport> {
   // Stream copy into the null muxer: demuxes the whole file (counting packets) without decoding.
   const run = await runFfmpeg(['-i', path, '-map', '0:V:0', '-c', 'copy', '-f', 'null', '-'], opts);
+  const stopped = interruption(run);
+  if (stopped) throw new FfmpegInterruptedError(`${stopped} while reading ${what}`);
   if (run.code !== 0) throw inputFailure(what, run.stderr);
   const report = parseReport(run.stderr, what, opts.orientation ?? DEFAULT_ORIENTATION);
   if (report.packets === 0) throw inputError(`${what} has no video frames`);
@@ -231,6 +234,8 @@ export interface DecodeRun {
   work: number;
   /** Demuxer for inputs that are not containers ('h264', 'mjpeg': the elementary streams seek.ts writes). */
   format?: string;
+  /** Input (decoder) options before `-i`. */
+  inputOptions?: readonly string[];
 }
 
 export interface DecodeResult {
@@ -253,7 +258,7 @@ export async function runDecode(
   opts: DecodeOptions,
 ): Promise<DecodeResult> {
   const { path, what, cap, select, rotation: knownRotation, work } = run;
-  const input = [...(run.format ? ['-f', run.format] : []), '-i', path];
+  const input = [...(run.inputOptions ?? []), ...(run.format ? ['-f', run.format] : []), '-i', path];
   const capArgs = ['-frames:v', String(cap)];
   const rgbOut = (filter: string[]): string[] => [
     '-map', '0:V:0', ...capArgs, ...filter, '-vsync', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
@@ -349,6 +354,8 @@ export async function runDecode(
   const exit = await exited;
   const stderr = exit.stderr;
   if (failure) throw failure;
+  const stopped = interruption(exit);
+  if (stopped) throw new FfmpegInterruptedError(`${stopped} while decoding ${what}`);
   if (exit.code !== 0) {
     // The probe already found video packets: a decoder that never produced a frame makes ffmpeg fail at the end.
     if (piped === 0 && !truncation(stderr) && /Error while decoding|Conversion failed/.test(stderr))

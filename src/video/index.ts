@@ -1,6 +1,7 @@
 // Public API of the video module: decoding (ffmpeg), PaddleVideo-exact preprocessing pipelines, .npy I/O.
 export {
   decodeAllFrames,
+  decodeFramesAt,
   decodeSampledFrames,
   forEachSampledFrame,
   probeVideo,
@@ -9,7 +10,8 @@ export {
   type VideoInfo,
   type VideoInput,
 } from './decode.ts';
-export { containerFrameCount, type ContainerCount } from './container.ts';
+export { containerFrameCount, openSource, readVideoIndex, type ContainerCount, type Source, type VideoIndex } from './container.ts';
+export { decodePlan, planSeek, readSeekIndex, seekFrames, SeekUnverified, type SeekIndex, type SeekPlan } from './seek.ts';
 export { ffmpegPath, useSpawnerProcess } from './ffmpeg.ts';
 export { readNpy, writeNpy, type NpyArray } from './npy.ts';
 export {

@@ -16,7 +16,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSource, readVideoIndex, type Source, type VideoIndex } from './container.ts';
+import { openSource, readVideoIndex, type Colour, type Source, type VideoIndex } from './container.ts';
 import { runDecode, type DecodeOptions } from './decode.ts';
 import { appliedRotation, DEFAULT_ORIENTATION } from './rotate.ts';
 
@@ -42,13 +42,15 @@ export interface SeekIndex {
   format: 'h264' | 'mjpeg';
   /** Frame number (presentation order) -> packet number (decode order). */
   packetOf: Int32Array;
-  /** Per packet: 1 if a picture others may reference (always 1 for intra-only codecs). */
+  /** Per packet: 1 if others may need it (a reference picture, or parameter sets; always 1 for intra-only codecs). */
   ref: Uint8Array;
   /** Per packet: 1 if decoding can start there (an H.264 IDR picture; every MJPEG packet). */
   start: Uint8Array;
   /** H.264: NAL length field size and the parameter sets in Annex B form. */
   nalLength: number;
   parameterSets: Uint8Array;
+  /** Decoder options that give the elementary stream what the container told the decoder (colour description). */
+  decoderOptions: string[];
 }
 
 const MJPEG_CODECS = new Set(['MJPG', 'jpeg', 'mjpa']);
@@ -61,8 +63,10 @@ const MJPEG_CODECS = new Set(['MJPG', 'jpeg', 'mjpa']);
 export async function readSeekIndex(src: Source): Promise<SeekIndex | undefined> {
   const index = await readVideoIndex(src);
   if (!index || index.frames === 0) return undefined;
-  // ffmpeg hands the container's colour description to the decoder; an elementary stream has none.
-  if (index.colour) return undefined;
+  // ffmpeg hands the container's colour description to the decoder (the bitstream's own overrides it); an
+  // elementary stream has none, so it is given as decoder options. Values ffmpeg would not take: full decode.
+  const decoderOptions = colourOptions(index.colour);
+  if (!decoderOptions) return undefined;
   const n = index.frames;
   const ref = new Uint8Array(n);
   const start = new Uint8Array(n);
@@ -91,7 +95,7 @@ export async function readSeekIndex(src: Source): Promise<SeekIndex | undefined>
   } else return undefined;
   // Presentation order: by presentation time, ties in decode order (what the decoder's output order gives).
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => index.pts[a]! - index.pts[b]! || a - b);
-  return { index, format, packetOf: Int32Array.from(order), ref, start, nalLength, parameterSets };
+  return { index, format, packetOf: Int32Array.from(order), ref, start, nalLength, parameterSets, decoderOptions };
 }
 
 /** The packets that decoding `frames` (frame numbers, any order, repeats allowed) needs, and where each comes out. */
@@ -191,6 +195,7 @@ export async function decodePlan(
         rotation: plan.rotation,
         work: plan.feed.length * codedWidth * codedHeight,
         format: plan.format,
+        inputOptions: seek.decoderOptions,
       },
       (k, rgb, w, h) => {
         piped++;
@@ -251,6 +256,16 @@ export async function seekFrames(
 
 // ------------------------------------------------------------------------------------------------- packet checks
 
+/** The numbers ffmpeg 4's mov demuxer accepts from 'colr' (others it maps to unspecified); undefined: not handled. */
+const KNOWN = { primaries: [1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 22], transfer: Array.from({ length: 18 }, (_, i) => i + 1), matrix: Array.from({ length: 15 }, (_, i) => i) };
+
+function colourOptions(c: Colour | undefined): string[] | undefined {
+  if (!c) return [];
+  if (!KNOWN.primaries.includes(c.primaries) || !KNOWN.transfer.includes(c.transfer) || !KNOWN.matrix.includes(c.matrix)) return undefined;
+  const range = c.fullRange === undefined ? [] : ['-color_range', c.fullRange ? 'pc' : 'tv'];
+  return ['-color_primaries', String(c.primaries), '-color_trc', String(c.transfer), '-colorspace', String(c.matrix), ...range];
+}
+
 function readLength(b: Uint8Array, at: number, size: number): number {
   let v = 0;
   for (let i = 0; i < size; i++) v = v * 256 + b[at + i]!;
@@ -280,8 +295,8 @@ function parseAvcC(c: Uint8Array): { nalLength: number; parameterSets: Uint8Arra
 }
 
 /**
- * One MP4 H.264 sample: its NAL units must fill it exactly and include a coded slice. Whether the picture is a
- * reference (any slice with nal_ref_idc != 0) and an IDR picture.
+ * One MP4 H.264 sample: its NAL units must fill it exactly and include a coded slice. Whether it is needed by
+ * others (a reference picture: a slice with nal_ref_idc != 0; or it carries parameter sets) and an IDR picture.
  */
 function h264Picture(b: Uint8Array, nalLength: number): { ref: boolean; idr: boolean } | undefined {
   let slices = 0;
@@ -301,6 +316,8 @@ function h264Picture(b: Uint8Array, nalLength: number): { ref: boolean; idr: boo
       if (h & 0x60) ref = true;
       if (type === 5) idr = true;
     }
+    // Parameter sets in the sample change how later pictures decode: never leave such a sample out.
+    if (type === 7 || type === 8 || type === 13 || type === 15) ref = true;
     at += len;
   }
   return slices ? { ref, idr } : undefined;

@@ -20,6 +20,12 @@ function connect(id, role) {
   });
 }
 
+// A signal to the whole process group (Ctrl-C in a terminal, `kill -- -PGID`) is for the server, which finishes its
+// in-flight requests before it exits; those may still need this helper. It leaves when its parent does (below).
+process.on('SIGINT', () => {});
+process.on('SIGTERM', () => {});
+process.on('SIGHUP', () => {});
+
 function report(msg) {
   if (process.connected) process.send(msg);
 }
@@ -45,7 +51,9 @@ async function start(job) {
   }
   let child;
   try {
-    child = spawn(job.bin, job.args, { stdio: ['ignore', out, err] });
+    // detached: ffmpeg leads a process group of its own, so a signal to the server's group does not cut a decode short.
+    // It cannot outlive the server for long: its output sockets close with the server, and this helper kills it.
+    child = spawn(job.bin, job.args, { stdio: ['ignore', out, err], detached: true });
   } catch (e) {
     out.destroy();
     err.destroy();

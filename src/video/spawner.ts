@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { FfmpegInterruptedError } from './interrupted.ts';
 
 const CHILD = fileURLToPath(new URL('./spawner-child.cjs', import.meta.url));
 
@@ -139,7 +140,8 @@ class Spawner {
       this.dead = true;
       this.server.close();
       rmSync(this.dir, { recursive: true, force: true });
-      for (const job of [...this.jobs.values()]) job.fail(new Error(`ffmpeg spawner ${why}`));
+      // Not the video's fault: callers may run the job again (a new helper starts on the next spawn).
+      for (const job of [...this.jobs.values()]) job.fail(new FfmpegInterruptedError(`ffmpeg spawner ${why}`));
     };
     this.child.once('error', (e) => died(`failed: ${e.message}`));
     this.child.once('exit', (code, signal) => died(`exited (${signal ?? code})`));

@@ -1,6 +1,6 @@
 // Runs a child process to completion and collects its output (npm's config warnings dropped from stderr).
 import { spawn, type SpawnOptions } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { cliArgs } from '../../src/cli/self.ts';
 
 export interface Run {
   code: number | null;
@@ -20,10 +20,7 @@ export function run(command: string, args: string[], opts: Pick<SpawnOptions, 'c
   });
 }
 
-/** This checkout's CLI, bin/vidserve.js. */
-export const VIDSERVE = fileURLToPath(new URL('../../bin/vidserve.js', import.meta.url));
-
-/** Runs `vidserve <args>` with this Node. */
+/** Runs `vidserve <args>` with this Node: this checkout's TypeScript sources (as the tests themselves run). */
 export function vidserve(args: string[], opts: Pick<SpawnOptions, 'cwd' | 'env'> = {}): Promise<Run> {
-  return run(process.execPath, [VIDSERVE, ...args], opts);
+  return run(process.execPath, cliArgs(args), opts);
 }

@@ -73,8 +73,14 @@ function assignRoles(program: ProgramDesc): Map<string, Role> {
     for (const names of Object.values(op.outputs)) for (const n of names) producer.set(n, op);
     for (const names of Object.values(op.inputs)) for (const n of names) (consumers.get(n) ?? consumers.set(n, []).get(n)!).push(op);
   }
+  // A parameter reshaped before use (a conv bias made [C,1,1] for a numpy-style add, as PIR programs do) takes the
+  // role of its reshaped value, so both program formats of a network get the same weights.
+  const source = (n: string): string => {
+    const p = producer.get(n);
+    return p && (p.type === 'reshape2' || p.type === 'unsqueeze2') && p.inputs.X?.[0] !== undefined && !producer.has(p.inputs.X[0]) ? p.inputs.X[0] : n;
+  };
   const set = (names: string[] | undefined, role: Role): void => {
-    for (const n of names ?? []) if (!roles.has(n)) roles.set(n, role);
+    for (const n of (names ?? []).map(source)) if (!roles.has(n)) roles.set(n, role);
   };
   for (const op of ops) {
     switch (op.type) {

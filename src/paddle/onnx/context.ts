@@ -16,7 +16,8 @@ export class OpTranslationError extends Error {
     readonly where: { block: number; index: number },
     message: string,
   ) {
-    super(`op #${where.index} ${op.type} (block ${where.block}${firstOutput(op) ? `, output ${firstOutput(op)}` : ''}): ${message}`);
+    const place = op.origin ? `, ${op.origin}` : '';
+    super(`op #${where.index} ${op.type} (block ${where.block}${firstOutput(op) ? `, output ${firstOutput(op)}` : ''}${place}): ${message}`);
     this.name = 'OpTranslationError';
   }
 }

@@ -167,6 +167,7 @@ export function encodeModel(m: OnnxModel): Uint8Array {
 }
 
 /** A decoded model as plain objects (snake_case field names), for inspection and tests. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- an untyped view of any ONNX message, for inspection
 export function decodeModel(bytes: Uint8Array): Record<string, any> {
   const t = messageType('ModelProto');
   return t.toObject(t.decode(bytes), { longs: Number, bytes: Array, defaults: false, arrays: true });

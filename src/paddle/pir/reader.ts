@@ -146,7 +146,10 @@ class Reader {
     for (const [i, a] of this.array(o[KEY.kwargs] ?? [], `${where}.kwargs`).entries()) {
       const w = `${where}.kwargs[${i}]`;
       const ao = this.object(a, w);
-      args.push(this.define(this.integer(ao[KEY.id] ?? ao[KEY.valueId], `${w}["#"]`), this.type(ao[KEY.typeType], `${w}.TT`), w));
+      const id = this.integer(ao[KEY.id] ?? ao[KEY.valueId], `${w}["#"]`);
+      // Paddle's writer stores the positional args under "kwargs" too (ir_serialize.cc WriteBlock): same ids, skipped.
+      if (args.some((x) => x.id === id)) continue;
+      args.push(this.define(id, this.type(ao[KEY.typeType], `${w}.TT`), w));
     }
     const ops = this.array(o[KEY.ops], `${where}.ops`).map((op, i) => this.op(op, `${where}.ops[${i}]`));
     return { id: this.string(o[KEY.id], `${where}["#"]`), args, ops };
@@ -199,7 +202,7 @@ class Reader {
       ['need_clip', flag(a[2]!, `${at}.A[2]`)],
       ['parameter_name', { kind: 'str', value: this.string(a[3], `${at}.A[3]`) }],
     ]);
-    if (attrs.get('parameter_name')!.kind === 'str' && (a[3] as string).length === 0) this.fail(`${at}.A[3]`, 'empty parameter name');
+    if (a[3] === '') this.fail(`${at}.A[3]`, 'empty parameter name');
     for (const key of [KEY.distAttrs, KEY.quantAttrs] as const) {
       for (const [k, v] of this.attrList(o[key] ?? [], `${at}.${key}`)) attrs.set(k, v);
     }
@@ -368,9 +371,11 @@ export function readPirProgram(bytes: Uint8Array, file = '<pir program>'): PirPr
   } catch (err) {
     const msg = (err as Error).message;
     const at = /position (\d+)/.exec(msg);
-    const where = at ? `byte ${at[1]} (${lineCol(text, Number(at[1]))})` : `the end of the text (byte ${text.length})`;
-    const truncated = /end of JSON input|Unterminated/i.test(msg) ? ' — the file is truncated' : '';
-    throw new ModelFormatError(file, `not valid JSON at ${where}${truncated}: ${msg}`);
+    const pos = at ? Number(at[1]) : text.length;
+    if (pos >= text.trimEnd().length) {
+      throw new ModelFormatError(file, `not valid JSON: the text ends at byte ${text.length} in the middle of the program — the file is truncated (${msg})`);
+    }
+    throw new ModelFormatError(file, `not valid JSON at byte ${pos} (${lineCol(text, pos)}): ${msg}`);
   }
   return new Reader(file).program(root);
 }

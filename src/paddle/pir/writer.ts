@@ -6,6 +6,7 @@
 //  - mutable attributes (reshape's shape, pool2d's kernel_size, scale's scale, …) become pd_op.full_int_array /
 //    pd_op.full ops right before their consumer, list inputs a builtin.combine;
 //  - an op writing one of its inputs (batch_norm's MeanOut = Mean) becomes the in-place variant (batch_norm_);
+//  - an elementwise op aligning Y at an axis other than the trailing one reshapes Y first (PIR broadcasts numpy-style);
 //  - matmul (v1) with alpha 1 is pd_op.matmul (what paddle.nn.Linear traces to under Paddle 3), else legacy_matmul;
 //  - feed → pd_op.data, fetch → pd_op.fetch named fetch_name_<col> (normalize_pir_program: the value behind
 //    save_inference_model's scale(x, 1.0) has no name).
@@ -88,7 +89,8 @@ function pirAttr(rule: AttrRule, a: AttrValue): Obj {
       return { [KEY.id]: '1.a_dtype', [KEY.data]: d };
     }
     case 'place':
-      return { [KEY.id]: '1.a_place', [KEY.data]: [PLACE_CPU, 0, ''] };
+      // Paddle's data ops carry an undefined place (the feed decides); constants are made on the CPU.
+      return { [KEY.id]: '1.a_place', [KEY.data]: [a.kind === 'string' && a.value === 'undefined' ? PLACE_UNDEFINED : PLACE_CPU, 0, ''] };
   }
 }
 
@@ -155,13 +157,11 @@ class Writer {
       name: { kind: 'string', value: name },
       shape: { kind: 'ints', value: v?.shape ?? [] },
       dtype: { kind: 'string', value: v?.dtype ?? 'float32' },
+      place: { kind: 'string', value: 'undefined' },
     };
     const r = this.newValue(this.varType(name), true);
     this.values.set(name, r.id);
-    const out = DATA_ATTRS.map((rule) =>
-      rule.type === 'place' ? named('place', { [KEY.id]: '1.a_place', [KEY.data]: [PLACE_UNDEFINED, 0, ''] }) : named(rule.pir, pirAttr(rule, attrs[rule.pir]!)),
-    );
-    this.push(pdOp('data'), [], [r], out);
+    this.push(pdOp('data'), [], [r], DATA_ATTRS.map((rule) => named(rule.pir, pirAttr(rule, attrs[rule.pir]!))));
   }
 
   fetch(op: OpDesc): void {
@@ -201,10 +201,33 @@ class Writer {
     return r.id;
   }
 
+  /**
+   * PIR's elementwise ops broadcast numpy-style (trailing dims). A ProgramDesc axis that aligns Y elsewhere
+   * (conv bias: X [N,C,H,W], Y [C], axis 1) becomes a reshape of Y to [C,1,1] first, as Paddle's translator does.
+   */
+  alignElementwiseY(op: OpDesc): number | undefined {
+    if (!op.type.startsWith('elementwise_') || !op.attrs.axis) return undefined;
+    const axis = numbersOf(op.attrs.axis)[0]!;
+    const y = op.inputs.Y?.[0];
+    const xs = this.vars.get(op.inputs.X?.[0] ?? '')?.shape;
+    const yv = y === undefined ? undefined : this.vars.get(y);
+    if (axis === -1 || !xs || !yv?.shape || axis === xs.length - yv.shape.length) return undefined;
+    if (axis < 0 || axis + yv.shape.length > xs.length) throw new Error(`PIR writer: ${op.type} cannot align [${yv.shape.join(', ')}] at axis ${axis} of [${xs.join(', ')}]`);
+    const shape = [...yv.shape, ...Array<number>(xs.length - axis - yv.shape.length).fill(1)];
+    const reshape = ruleForInternal('reshape2')!;
+    const mu = reshape.operands.find((r): r is { mutable: MutableAttr } => 'mutable' in r)!.mutable;
+    const operands = [this.valueOf(y!, op), this.constant(mu, { kind: 'ints', value: shape })];
+    const r = this.newValue(tensorType(yv.dtype, shape), this.sg(operands));
+    this.push(pdOp(reshape.pir), operands, [r], []);
+    return r.id;
+  }
+
   op(op: OpDesc): void {
-    const { rule, desc, pirName } = pick(op, this.vars);
+    const { rule, desc, pirName } = pick(op);
+    const alignedY = this.alignElementwiseY(desc);
     const operands = rule.operands.map((r) => {
       if ('slot' in r) {
+        if (r.slot === 'Y' && alignedY !== undefined) return alignedY;
         const names = desc.inputs[r.slot] ?? [];
         if (r.list) return this.combine(names, desc);
         return names.length ? this.valueOf(names[0]!, desc) : 0;
@@ -235,27 +258,16 @@ class Writer {
 }
 
 /** The PIR op for a ProgramDesc op, with the ProgramDesc op reshaped to that rule's internal form where needed. */
-function pick(op: OpDesc, vars: ReadonlyMap<string, VarDesc>): { rule: OpRule; desc: OpDesc; pirName: string } {
+function pick(op: OpDesc): { rule: OpRule; desc: OpDesc; pirName: string } {
   if (op.type === 'matmul' && (op.attrs.alpha ? numbersOf(op.attrs.alpha)[0] : 1) === 1) {
     const no: AttrValue = { kind: 'boolean', value: false };
     const desc: OpDesc = { ...op, type: 'matmul_v2', attrs: { trans_x: op.attrs.transpose_X ?? no, trans_y: op.attrs.transpose_Y ?? no } };
     return { rule: ruleForInternal('matmul_v2')!, desc, pirName: 'matmul' };
   }
-  if (op.type.startsWith('elementwise_')) checkTrailingAxis(op, vars);
   const rule = ruleForInternal(op.type);
   if (!rule) throw new Error(`PIR writer: no PIR operator for ${op.type}`);
   const inPlace = Object.values(op.outputs).some((outs) => outs.some((n) => Object.values(op.inputs).some((ins) => ins.includes(n))));
   return { rule, desc: op, pirName: inPlace ? `${rule.pir}_` : rule.pir };
-}
-
-/** PIR's elementwise ops broadcast numpy-style; a ProgramDesc axis other than trailing alignment has no direct form. */
-function checkTrailingAxis(op: OpDesc, vars: ReadonlyMap<string, VarDesc>): void {
-  const axis = op.attrs.axis ? numbersOf(op.attrs.axis)[0]! : -1;
-  if (axis === -1) return;
-  const rx = vars.get(op.inputs.X?.[0] ?? '')?.shape?.length;
-  const ry = vars.get(op.inputs.Y?.[0] ?? '')?.shape?.length;
-  if (rx !== undefined && ry !== undefined && axis === rx - ry) return;
-  throw new Error(`PIR writer: ${op.type} with axis ${axis} needs a reshape PIR does not have here`);
 }
 
 /** The PIR program file (JSON text) of an internal program. */
