@@ -185,6 +185,32 @@ test('the Node client and `vidserve client --windows` print the same timeline', 
   assert.match(refused.stderr, /err_no 5000|5000/);
 });
 
+test('Open Inference Protocol v2: the same timeline from parameters, as a BYTES output "timeline"', async () => {
+  const t = await longTimeline();
+  const video = (await readFile(long)).toString('base64');
+  const infer = (body: unknown) => fetch(`http://127.0.0.1:${server.httpPort}/v2/models/video/infer`, { method: 'POST', body: JSON.stringify(body) });
+  const input = { name: 'video', shape: [1], datatype: 'BYTES', data: [video] };
+  const r = await infer({ id: 't1', inputs: [input], parameters: { window: 2, stride: 1, topk: 5 } });
+  assert.equal(r.status, 200);
+  const body = (await r.json()) as { id: string; outputs: Array<{ name: string; datatype: string; shape: number[]; data: string[] }> };
+  assert.equal(body.id, 't1');
+  assert.deepEqual(body.outputs.map((o) => [o.name, o.datatype, o.shape]), [['timeline', 'BYTES', [1]]]);
+  const v2 = JSON.parse(body.outputs[0]!.data[0]!) as Timeline;
+  assert.deepEqual(v2.windows, t.windows);
+  assert.deepEqual(v2.segments, t.segments);
+  // label/prob are not the answer of a timeline request; a bad window is a 400 as any bad input.
+  assert.equal((await infer({ inputs: [input], parameters: { window: 2 }, outputs: [{ name: 'label' }] })).status, 400);
+  assert.equal((await infer({ inputs: [input], parameters: { window: -2 } })).status, 400);
+});
+
+test('streams are off unless the config turns them on', async () => {
+  for (const [method, url] of [['GET', '/streams'], ['POST', '/streams'], ['GET', '/streams/s1/events']] as const) {
+    const r = await fetch(`http://127.0.0.1:${server.httpPort}${url}`, { method, body: method === 'POST' ? '{}' : undefined });
+    assert.equal(r.status, 404);
+    assert.match(((await r.json()) as { err_msg: string }).err_msg, /streams are disabled/);
+  }
+});
+
 test('segments: same-label runs merged, windows below the threshold split them, no overlap with overlapping windows', () => {
   const w = (start: number, label: string, prob: number): TimelineWindow => ({ start, end: start + 2, label, prob, topk: [{ label, prob }] });
   const ws = [w(0, 'a', 0.9), w(1, 'a', 0.7), w(2, 'b', 0.8), w(3, 'b', 0.2), w(4, 'b', 0.9), w(5, 'b', 0.5)];

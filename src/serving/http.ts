@@ -6,6 +6,7 @@ import { ErrorCode } from '../errors.ts';
 import { errorResponse, predictionPath, type PipelineResponse } from '../protocol/types.ts';
 import { readBody, type BodyPool } from './body.ts';
 import { handlePrediction, type ServingContext } from './handler.ts';
+import { registerStreamRoutes, type StreamManager } from './streams.ts';
 import { admissionHooks, bodyBytes, takeAdmission } from './admission.ts';
 import { registerV2Http } from './v2-http.ts';
 import { registerWebUi, type WebUiOptions } from '../web/routes.ts';
@@ -19,6 +20,8 @@ export interface HttpOptions {
   health: () => Record<string, unknown>;
   /** The web page (src/web); undefined when the config turns it off (`web_ui: false`). */
   web?: WebUiOptions;
+  /** Live stream sessions (undefined: streams are off, the /streams routes say so). */
+  streams?: StreamManager;
 }
 
 const RESPONSE_SCHEMA = {
@@ -89,6 +92,8 @@ export async function startHttp(ctx: ServingContext, opts: HttpOptions): Promise
     return reply.code(h.status === 'ok' ? 200 : 503).send(h);
   });
   if (opts.web) registerWebUi(app, opts.web);
+
+  registerStreamRoutes(app, opts.streams);
 
   app.get('/metrics', async (_req, reply) => {
     const text = await ctx.metrics.registry.metrics();

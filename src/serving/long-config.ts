@@ -5,7 +5,7 @@
 //     urls: ["https://media.example.com/clips/", "rtsp://10.0.0.5/"]   # URL prefixes: "video_url", streams
 //     max_download_mb: 4096        # a "video_url" is fetched to a temp file of at most this size
 //   timeline:
-//     batch: 4                     # windows per model run (fewer when a window's input is large, e.g. PP-TSN)
+//     batch: 1                     # windows per model run (bench:long: 4 costs ~+450 MB of onnxruntime arena)
 //     threshold: 0                 # default confidence threshold for segments
 //     max_windows: 100000
 //     max_timeout_ms: 3600000      # largest "timeout_ms" a request may ask for
@@ -51,7 +51,7 @@ export const LONG_KEYS = ['sources', 'timeline', 'streams'] as const;
 
 export const DEFAULT_LONG_CONF: LongConf = {
   sources: { paths: [], urls: [], maxDownloadBytes: 4096 * 1024 * 1024 },
-  timeline: { batch: 4, threshold: 0, maxWindows: 100_000, maxTimeoutMs: 3_600_000 },
+  timeline: { batch: 1, threshold: 0, maxWindows: 100_000, maxTimeoutMs: 3_600_000 },
   streams: { enabled: false, maxStreams: 2, ring: 1000, reconnectMinMs: 500, reconnectMaxMs: 30_000, readTimeoutMs: 10_000 },
 };
 

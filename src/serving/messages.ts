@@ -4,6 +4,7 @@ import type { PipelineRef } from './preprocess.ts';
 import type { SessionOptions } from '../runtime/session.ts';
 import type { FeedSpec } from './v2-request.ts';
 import type { LongWorkerInit, TimelinePartial, TimelineSummary } from './timeline-worker.ts';
+import type { UrlSource } from '../video/windows.ts';
 
 /** The session options a worker is started with (structured-clone data: no callbacks). */
 export type SessionInit = Omit<SessionOptions, 'onWarning'>;
@@ -27,6 +28,8 @@ export type WorkerTask =
   /** `headerLength`: v2-json's Inference-Header-Content-Length (binary tensor data follows the JSON). */
   | { kind: 'prepare'; id: number; raw: Uint8Array; format: WireFormat; headerLength?: number }
   | { kind: 'infer'; id: number; input: Float32Array; dims: number[] }
+  /** A live source classified window by window until it ends or the task is aborted (streams.ts). */
+  | { kind: 'stream'; id: number; source: UrlSource; window: number; stride: number; readTimeoutMs: number }
   /** Cancels a running prepare task (kills its ffmpeg); the task then fails. */
   | { kind: 'abort'; id: number }
   /** The main thread has consumed one partial result of the task (timelines: a batch of windows was inferred). */
@@ -61,7 +64,7 @@ export interface InferResult {
 export type WorkerReply =
   /** A partial result of a running task (the task's final reply comes later). */
   | { id: number; partial: TimelinePartial; ok?: undefined; returned?: undefined }
-  | { id: number; ok: true; result: PrepareResult | InferResult; returned?: ArrayBuffer }
+  | { id: number; ok: true; result: PrepareResult | InferResult | TimelineSummary; returned?: ArrayBuffer }
   | { id: number; ok: false; code: number; message: string; returned?: ArrayBuffer };
 
 export type WorkerReady =

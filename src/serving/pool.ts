@@ -10,7 +10,7 @@ const SOURCES = import.meta.url.endsWith('.ts');
 const WORKER_URL = new URL(SOURCES ? './worker.ts' : './worker.js', import.meta.url);
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-export type TaskBody = DistributiveOmit<Extract<WorkerTask, { kind: 'prepare' | 'infer' }>, 'id'>;
+export type TaskBody = DistributiveOmit<Extract<WorkerTask, { kind: 'prepare' | 'infer' | 'stream' }>, 'id'>;
 
 /** Receives a task's partial results; `reply` posts a message back to the worker running the task. */
 export type PartialHandler = (partial: unknown, reply: (msg: { kind: 'credit' }) => void) => void;
@@ -185,7 +185,7 @@ export class WorkerGroup {
             return;
           }
           const slot = this.slots.find((s) => s.busy === p);
-          if (slot && body.kind === 'prepare') slot.worker.postMessage({ kind: 'abort', id: slot.id });
+          if (slot && body.kind !== 'infer') slot.worker.postMessage({ kind: 'abort', id: slot.id });
         },
         { once: true },
       );

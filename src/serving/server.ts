@@ -23,6 +23,7 @@ import type { SessionInit } from './messages.ts';
 import { warmupInput } from './warmup.ts';
 import { predictionPath } from '../protocol/types.ts';
 import type { WebStatus } from '../web/routes.ts';
+import { startStreams, type StreamManager } from './streams.ts';
 
 export class StartupError extends Error {
   override name = 'StartupError';
@@ -144,6 +145,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   let infer: WorkerGroup | undefined;
   let app: FastifyInstance | undefined;
   let grpcServer: GrpcServer | undefined;
+  let streams: StreamManager | undefined;
   try {
     for (const n of config.notes) log[n.level](n.msg);
     for (const n of config.notes) if (n.level === 'warn') say(`warning: ${n.msg}`);
@@ -287,7 +289,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       const bodies = new BodyPool(1, config.maxBodyBytes);
       prepare!.onReturned = (buf) => bodies.give(buf);
       const web = config.webUi ? { status: webStatus } : undefined;
-      const h = await startHttp(ctx, { host, port: httpPort, maxBodyBytes: config.maxBodyBytes, bodies, health, web });
+      streams = await startStreams(config.long, { pipeline: pipeline.spec, op: videoOp, logger: log });
+      const h = await startHttp(ctx, { host, port: httpPort, maxBodyBytes: config.maxBodyBytes, bodies, health, web, streams });
       app = h.app;
       boundHttp = h.port;
     }
@@ -321,6 +324,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         log.info('shutting down: no new requests; finishing in-flight ones');
         // Refuse new predictions at once, then let listeners finish what they have.
         const drained = videoOp.drain();
+        await streams?.close();
         await Promise.all([app ? stopHttp(app) : undefined, grpcServer ? stopGrpc(grpcServer) : undefined, drained]);
         await videoOp.close();
         log.info('stopped');
@@ -329,6 +333,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     };
   } catch (e) {
     await app?.close().catch(() => {});
+    await streams?.close().catch(() => {});
     grpcServer?.forceShutdown();
     await Promise.all([prepare?.close(), infer?.close()]).catch(() => {});
     const msg = (e as Error).message;

@@ -68,10 +68,13 @@ const PROTOCOLS: Record<string, string[]> = {
   'udp:': ['udp'],
 };
 
+/** Each protocol's read timeout (µs) in the ffmpeg this was written against; a silent source then ends the read. */
+const TIMEOUT_OPTIONS: Record<string, string> = { 'udp:': '-timeout', 'rtsp:': '-stimeout' };
+
 /** A stream source for ffmpeg, checked against the allow-list. */
 export function streamSource(text: string, policy: SourcePolicy): UrlSource {
   const url = allowedUrl(text, policy, 'stream source');
-  return { url: url.href, protocols: PROTOCOLS[url.protocol]!, live: true };
+  return { url: url.href, protocols: PROTOCOLS[url.protocol]!, live: true, timeoutOption: TIMEOUT_OPTIONS[url.protocol] };
 }
 
 const MAX_REDIRECTS = 5;

@@ -10,6 +10,7 @@ import { BINARY_DATA, BINARY_DATA_OUTPUT, BINARY_DATA_SIZE, V2_PROTO_PATH, decod
 import { parseFramesShape } from '../protocol/shape.ts';
 import { ByteSpan, JsonBodyError, parseJsonBytes, type JsonValue } from './jsonbody.ts';
 import { decodeBase64, type DecodedRequest, type OpInput, type WireString } from './request.ts';
+import { readReferenceKeys } from './timeline-request.ts';
 import { numel } from '../tensor.ts';
 
 /** The model's own input (feed variable): name and shape, -1 for free dimensions. */
@@ -19,7 +20,9 @@ export interface FeedSpec {
 }
 
 export const V2_OUTPUTS = ['label', 'prob'] as const;
-export type V2OutputName = (typeof V2_OUTPUTS)[number];
+/** The output of a timeline request (parameters "window", "stride", ...): one BYTES element, the timeline's JSON. */
+export const V2_TIMELINE_OUTPUT = 'timeline';
+export type V2OutputName = (typeof V2_OUTPUTS)[number] | typeof V2_TIMELINE_OUTPUT;
 
 /** What the answer must look like, carried from the prepare worker back to the transport. */
 export interface V2Meta {
@@ -241,9 +244,15 @@ function decodeV2(req: WireRequest, feed: FeedSpec | undefined, parseMs: number)
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 9999) throw inputError(`parameter "topk" must be a positive integer, got ${JSON.stringify(topk)}`);
     k = n;
   }
+  // Timelines: the Paddle protocol's keys as parameters ("window", "stride", "threshold"; also "timeout_ms").
+  const refs = readReferenceKeys((key) => {
+    const v = key === 'video_path' || key === 'video_url' ? undefined : req.parameters[key];
+    return v === undefined ? undefined : String(v);
+  });
+  const names: readonly string[] = refs.timeline ? [V2_TIMELINE_OUTPUT] : V2_OUTPUTS;
   const binaryAll = req.parameters[BINARY_DATA_OUTPUT] === true;
-  const outputs = (req.outputs ?? V2_OUTPUTS.map((name) => ({ name, parameters: {} as Record<string, ParamValue> }))).map((o) => {
-    if (!(V2_OUTPUTS as readonly string[]).includes(o.name)) throw inputError(`unknown output "${o.name}"; the model's outputs are ${V2_OUTPUTS.join(', ')}`);
+  const outputs = (req.outputs ?? names.map((name) => ({ name, parameters: {} as Record<string, ParamValue> }))).map((o) => {
+    if (!names.includes(o.name)) throw inputError(`unknown output "${o.name}"; the ${refs.timeline ? 'output of a timeline request is' : "model's outputs are"} ${names.join(', ')}`);
     const b = o.parameters[BINARY_DATA];
     return { name: o.name as V2OutputName, binary: typeof b === 'boolean' ? b : binaryAll };
   });
@@ -251,7 +260,17 @@ function decodeV2(req: WireRequest, feed: FeedSpec | undefined, parseMs: number)
   const input = opInput(req.inputs[0]!, feed);
   const v2: V2Meta = { id: req.id, outputs, rawOutputs: req.rawInputs };
   return {
-    meta: { logid: req.id || '0', clientip: '', name: '', method: '', keys: [req.inputs[0]!.name], ...(k ? { topk: k } : {}), v2 },
+    meta: {
+      logid: req.id || '0',
+      clientip: '',
+      name: '',
+      method: '',
+      keys: [req.inputs[0]!.name],
+      ...(k ? { topk: k } : {}),
+      ...(refs.timeline ? { timeline: refs.timeline } : {}),
+      ...(refs.timeoutMs !== undefined ? { timeoutMs: refs.timeoutMs } : {}),
+      v2,
+    },
     input,
     timings: { parse: parseMs, base64: now() - t0 },
   };

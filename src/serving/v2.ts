@@ -78,13 +78,17 @@ export function checkModel(ctx: ServingContext, name: string, version: string | 
 }
 
 /** One output tensor of an answer: labels (BYTES) or probabilities (FP32), shape [rows, k]. */
-export type V2Output = { name: 'label'; datatype: 'BYTES'; shape: number[]; values: string[] } | { name: 'prob'; datatype: 'FP32'; shape: number[]; values: number[] };
+export type V2Output =
+  | { name: 'label' | 'timeline'; datatype: 'BYTES'; shape: number[]; values: string[] }
+  | { name: 'prob'; datatype: 'FP32'; shape: number[]; values: number[] };
 
 /** The outputs the request asked for (all by default), in its order, with whether each goes as binary data. */
 export function answerOutputs(result: OpResult): Array<{ output: V2Output; binary: boolean }> {
   const rows = result.predictions;
   const shape = [rows.length, rows[0]?.labels.length ?? 0];
   const tensors: Record<V2OutputName, V2Output> = {
+    // A timeline request's answer: the timeline's JSON as one BYTES element (as the Paddle protocol's value).
+    timeline: { name: 'timeline', datatype: 'BYTES', shape: [1], values: result.timeline ? [JSON.stringify(result.timeline)] : [] },
     label: { name: 'label', datatype: 'BYTES', shape, values: rows.flatMap((r) => r.labels) },
     prob: { name: 'prob', datatype: 'FP32', shape, values: rows.flatMap((r) => r.probs) },
   };

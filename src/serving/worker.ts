@@ -102,6 +102,7 @@ async function main(): Promise<void> {
   if (init.role === 'prepare') {
     // Resolved once: every request of this worker runs the same pipeline.
     const pipeline = resolvePipeline(init.pipeline);
+    const long = (init.long ?? DEFAULT_LONG_CONF).timeline;
     // This process holds the model sessions (~1 GB): start ffmpeg from a small helper instead (see spawner.ts).
     useSpawnerProcess();
     port.postMessage({ ready: true });
@@ -119,7 +120,7 @@ async function main(): Promise<void> {
         c.wake?.();
         return;
       }
-      if (task.kind !== 'prepare') return;
+      if (task.kind !== 'prepare' && task.kind !== 'stream') return;
       const ac = new AbortController();
       running.set(task.id, ac);
       const credit = { given: 0, wake: null as (() => void) | null };
@@ -136,13 +137,21 @@ async function main(): Promise<void> {
           credit.given--;
         },
       };
-      // The request buffer goes back once the work is done (parsed values may be views of it until then).
-      const returned = task.raw.buffer as ArrayBuffer;
-      prepare(task, pipeline, ac.signal, chan)
-        .then(
-          ({ reply, transfer }) => port.postMessage({ ...reply, returned }, [...transfer, returned]),
-          (e) => port.postMessage({ ...fail(task.id, e, ErrorCode.INPUT_PARAMS_ERROR), returned }, [returned]),
-        )
+      const done =
+        task.kind === 'stream'
+          ? streamWindows(pipeline, task.source, { params: task, conf: { ...long, maxWindows: Infinity }, signal: ac.signal, post: chan.post, credit: chan.credit, batch: 1, readTimeoutMs: task.readTimeoutMs }).then(
+              (result) => port.postMessage({ id: task.id, ok: true, result } satisfies WorkerReply),
+              (e) => port.postMessage(fail(task.id, e, ErrorCode.INPUT_PARAMS_ERROR)),
+            )
+          : (() => {
+              // The request buffer goes back once the work is done (parsed values may be views of it until then).
+              const returned = task.raw.buffer as ArrayBuffer;
+              return prepare(task, pipeline, ac.signal, chan).then(
+                ({ reply, transfer }) => port.postMessage({ ...reply, returned }, [...transfer, returned]),
+                (e) => port.postMessage({ ...fail(task.id, e, ErrorCode.INPUT_PARAMS_ERROR), returned }, [returned]),
+              );
+            })();
+      done
         .finally(() => {
           running.delete(task.id);
           credits.delete(task.id);

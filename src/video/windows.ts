@@ -46,6 +46,8 @@ export interface UrlSource {
   url: string;
   protocols: readonly string[];
   live?: boolean;
+  /** The protocol's read-timeout option in microseconds (default -rw_timeout; udp reads use -timeout, rtsp -stimeout). */
+  timeoutOption?: string;
 }
 
 /** A file path, the bytes of a file, or a URL. */
@@ -160,7 +162,8 @@ export async function forEachWindow(spec: PipelineSpec, source: WindowSource, op
 /** Input options for a URL: only the protocols it needs, and a read timeout so a dead source ends the run. */
 function urlArgs(s: UrlSource, opts: WindowOptions): string[] {
   const args = ['-protocol_whitelist', s.protocols.join(',')];
-  if (s.live) args.push('-rw_timeout', String(Math.round((opts.readTimeoutMs ?? 10_000) * 1000)));
+  // A live source: probe about 1 s of it, not ffmpeg's default 5 s, before the first frame.
+  if (s.live) args.push(s.timeoutOption ?? '-rw_timeout', String(Math.round((opts.readTimeoutMs ?? 10_000) * 1000)), '-analyzeduration', '1000000');
   return args;
 }
 
@@ -276,7 +279,10 @@ async function windowsOf(spec: PipelineSpec, input: string, what: string, opts: 
       if (!width) {
         while (!header()) {
           if (child.stderr.readableEnded) throw new Error(`ffmpeg did not report the decoded frame size for ${what}`);
-          await new Promise<void>((resolve) => child.stderr.once('data', () => resolve()));
+          await new Promise<void>((resolve) => {
+            child.stderr.once('data', () => resolve());
+            child.stderr.once('end', () => resolve());
+          });
         }
       }
       const frameBytes = width * height * 3;
