@@ -216,13 +216,12 @@ function post(body, c) {
     xhr.setRequestHeader('Content-Type', 'application/json');
     const sentAt = performance.now();
     let uploadedAt = sentAt;
-    xhr.upload.onprogress = (e) => {
-      if (!e.lengthComputable) return;
-      const p = Math.round((e.loaded / e.total) * 100);
-      c.progress.value = p;
-      c.pct.textContent = `${p}%`;
-    };
-    xhr.upload.onload = () => {
+    let uploaded = false;
+    // The upload is over when its last byte went out; Firefox fires upload 'load' only with the response, so the
+    // final progress event marks it too.
+    const onUploaded = () => {
+      if (uploaded) return;
+      uploaded = true;
       uploadedAt = performance.now();
       c.progress.value = 100;
       c.pct.textContent = '100%';
@@ -230,6 +229,14 @@ function post(body, c) {
       c.spinner.hidden = false;
       setState(c, 'running');
     };
+    xhr.upload.onprogress = (e) => {
+      if (!e.lengthComputable) return;
+      if (e.loaded >= e.total) return onUploaded();
+      const p = Math.round((e.loaded / e.total) * 100);
+      c.progress.value = p;
+      c.pct.textContent = `${p}%`;
+    };
+    xhr.upload.onload = onUploaded;
     xhr.onload = () => {
       const doneAt = performance.now();
       let json;
