@@ -4,11 +4,9 @@
 // Every text that comes from the server or a file name goes into the page as text nodes, never as HTML.
 
 const TOPK = 5;
-/** Stage names in the order the server reports them (timings JSON keys). */
-const STAGES = ['receive', 'parse', 'base64', 'decode', 'preprocess', 'queue', 'infer', 'postprocess', 'frames_seen'];
 
 /** @type {{ predict_path: string, max_body_bytes: number } & Record<string, any> | null} */
-let status = null;
+let serverStatus = null;
 const queue = /** @type {Array<{ file: File, card: ReturnType<typeof makeCard> }>} */ ([]);
 let running = false;
 
@@ -50,7 +48,7 @@ function msText(ms) {
  * @param {string} text
  * @returns {Array<string | number>}
  */
-export function parsePyList(text) {
+function parsePyList(text) {
   let i = 0;
   const fail = (/** @type {string} */ what) => {
     throw new Error(`cannot read ${JSON.stringify(text.slice(0, 60))}: ${what} at ${i}`);
@@ -117,12 +115,12 @@ async function loadStatus() {
   try {
     const r = await fetch('/ui/status', { cache: 'no-store' });
     if (!r.ok) throw new Error(`HTTP ${r.status}`);
-    status = await r.json();
+    serverStatus = await r.json();
   } catch (e) {
     strip.replaceChildren(h('li', { class: 'chip bad', text: `server unreachable (${/** @type {Error} */ (e).message})` }));
     return;
   }
-  const s = /** @type {Record<string, any>} */ (status);
+  const s = /** @type {Record<string, any>} */ (serverStatus);
   const dir = String(s.model.dir);
   const chip = (/** @type {string} */ name, /** @type {string} */ value, /** @type {string} */ cls = '', /** @type {string} */ title = '') =>
     h('li', { class: `chip ${cls}`, title: title || undefined }, [h('span', { class: 'k', text: name }), h('span', { class: 'v', text: value })]);
@@ -211,7 +209,7 @@ function readBase64(file) {
 function post(body, c) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    const s = /** @type {NonNullable<typeof status>} */ (status);
+    const s = /** @type {NonNullable<typeof serverStatus>} */ (serverStatus);
     xhr.open('POST', s.predict_path);
     xhr.setRequestHeader('Content-Type', 'application/json');
     const sentAt = performance.now();
@@ -255,7 +253,7 @@ function post(body, c) {
 
 /** @param {File} file @param {ReturnType<typeof makeCard>} c */
 async function predictFile(file, c) {
-  const s = /** @type {NonNullable<typeof status>} */ (status);
+  const s = /** @type {NonNullable<typeof serverStatus>} */ (serverStatus);
   // base64 grows the file by 4/3; refuse what the server would refuse before spending the upload on it.
   const bodyBytes = Math.ceil(file.size / 3) * 4 + 200;
   if (bodyBytes > s.max_body_bytes) {
@@ -328,7 +326,8 @@ function renderResult(c, a, t) {
     ` · upload ${msText(t.upload)}`,
   ]);
 
-  const stageNames = STAGES.filter((s) => typeof timings[s] === 'number');
+  // The server lists its stages in order, then the total.
+  const stageNames = Object.keys(timings).filter((s) => s !== 'total' && typeof timings[s] === 'number');
   const sum = stageNames.reduce((n, s) => n + timings[s], 0) || 1;
   const stack = h('div', { class: 'stack', 'aria-hidden': 'true' });
   const legend = h('dl', { class: 'legend' });
@@ -361,7 +360,8 @@ function renderResult(c, a, t) {
     ]);
   }
 
-  c.result.replaceChildren(h('section', { class: 'answer', 'aria-label': 'Prediction' }, [h('h3', { text: `Top ${labels.length}` }), bars, latency]), stages, thumbs);
+  const answer = h('section', { class: 'answer', 'aria-label': 'Prediction' }, [h('h3', { text: `Top ${labels.length}` }), bars, latency]);
+  c.result.replaceChildren(...[answer, stages, thumbs].filter((x) => x !== null));
   c.upload.hidden = true;
   c.spinner.hidden = true;
   c.result.hidden = false;
@@ -389,8 +389,8 @@ async function pump() {
   try {
     while (queue.length) {
       const { file, card } = /** @type {NonNullable<ReturnType<typeof queue.shift>>} */ (queue.shift());
-      if (!status) await loadStatus();
-      if (!status) {
+      if (!serverStatus) await loadStatus();
+      if (!serverStatus) {
         showError(card, null, 'the server status is unavailable; is the server running?');
         continue;
       }
