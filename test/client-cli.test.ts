@@ -4,16 +4,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ensureDemoModel, freePort, renderTestClip, startServer, REPO_ROOT, DEMO_DIRS, type ServerProcess } from '../src/cli/demo.ts';
 import { VideoClient, PredictionError, TransportError, InputError } from '../src/index.ts';
 import { run, vidserve, type Run } from './support/run.ts';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const EXAMPLE = path.resolve(here, '../../shared/data/example.avi');
 
 let server: ServerProcess;
 let tmp: string;
@@ -41,8 +36,8 @@ after(async () => {
 
 const SEED_HTTP_LINE = /^\{'err_no': 0, 'err_msg': '', 'key': \['label', 'prob'\], 'value': \["\['[^']+'\]", '\[[0-9.e-]+\]'\], 'tensors': \[\]\}$/;
 
-test('client http, frames mode (the seed protocol), prints the dict as the seed does', { skip: !existsSync(EXAMPLE) && 'no ../shared/data/example.avi' }, async () => {
-  const r = await cli(['client', 'http', '-i', EXAMPLE, '-ptn', String(server.httpPort)]);
+test('client http, frames mode (the seed protocol), prints the dict as the seed does', async () => {
+  const r = await cli(['client', 'http', '-i', clip, '-ptn', String(server.httpPort)]);
   assert.equal(r.stderr, '');
   assert.equal(r.code, 0);
   assert.match(r.stdout.trimEnd(), SEED_HTTP_LINE);

@@ -1,18 +1,13 @@
 // Whole graphs: our tiny PP-TSM-shaped model against the reference executor (both temporal-shift forms), and the
-// real PP-TSM export (../shared/data/ppTSM/ppTSM.pdmodel) with synthetic weights run once on onnxruntime.
+// PP-TSM graph (make-model pptsm: the real export op for op) with synthetic weights run once on onnxruntime.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { buildPPTSN, buildTiny, makeParams } from '../src/paddle/models/index.ts';
+import { buildPPTSM, buildPPTSN, buildTiny, makeParams } from '../src/paddle/models/index.ts';
 import { translateProgram } from '../src/paddle/onnx/index.ts';
 import { decodeModel } from '../src/paddle/onnx/proto.ts';
-import { parseProgram } from '../src/paddle/program.ts';
 import type { ParamTensor } from '../src/paddle/types.ts';
 import { createSession } from '../src/runtime/session.ts';
 import { maxRelativeError, runReference } from './support/reference-executor.ts';
-
-const PPTSM_MODEL = fileURLToPath(new URL('../../shared/data/ppTSM/ppTSM.pdmodel', import.meta.url));
 
 function paramMap(list: ParamTensor[]): Map<string, ParamTensor> {
   return new Map(list.map((p) => [p.name, p]));
@@ -74,8 +69,8 @@ test('value_info carries the batch through reshapes symbolically, so both inputs
   assert.equal(bare.graph.value_info?.length ?? 0, 0);
 });
 
-test('real PP-TSM graph with synthetic weights: translated and run, [1,8,3,224,224] → [1,400] finite, varied', async () => {
-  const program = parseProgram(readFileSync(PPTSM_MODEL), PPTSM_MODEL);
+test('PP-TSM graph with synthetic weights: translated and run, [1,8,3,224,224] → [1,400] finite, varied', async () => {
+  const program = buildPPTSM();
   const params = paramMap(makeParams(program, 0));
   const messages: string[] = [];
   const { bytes, inputs, outputs } = translateProgram(program, params, { onProgress: (m) => messages.push(m) });

@@ -3,26 +3,23 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { convertModel } from '../src/paddle/convert.ts';
 import { loadServingModel, readOnnxIo } from '../src/paddle/serving_model.ts';
 import { decodeConfig, formatConfigText, parseConfigText } from '../src/paddle/serving_conf.ts';
-import { parseProgram, serializeProgram } from '../src/paddle/program.ts';
+import { serializeProgram } from '../src/paddle/program.ts';
 import { buildTiny } from '../src/paddle/models/resnet_vd.ts';
 import { makeParamsFile } from '../src/paddle/models/synthetic_params.ts';
 import { writeModel } from '../src/paddle/models/index.ts';
 import { ModelFormatError } from '../src/errors.ts';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const REAL = path.resolve(here, '../../shared/data/ppTSM/ppTSM.pdmodel');
-const LABELS = path.resolve(here, '../../shared/data/Kinetics-400_label_list.txt');
-
 let tmp: string;
-let realServer: string;
-let realClient: string;
+let modelDir: string;
+let labels: string;
+let pptsmServer: string;
+let pptsmClient: string;
 
 // The exact text Paddle Serving's save_model writes for the PP-TSM export with --fetch_alias_names outputs.
 const PPTSM_PROTOTXT = `feed_var {
@@ -46,22 +43,23 @@ fetch_var {
 
 before(async () => {
   tmp = await mkdtemp(path.join(tmpdir(), 'vidserve-convert-'));
-  // The real graph with synthetic weights, in a model dir as PaddleVideo's export leaves it.
-  const modelDir = path.join(tmp, 'ppTSM');
-  await mkdir(modelDir);
-  await copyFile(REAL, path.join(modelDir, 'ppTSM.pdmodel'));
-  await writeFile(path.join(modelDir, 'ppTSM.pdiparams'), makeParamsFile(parseProgram(readFileSync(REAL), REAL), 1));
-  realServer = path.join(tmp, 'serving_server');
-  realClient = path.join(tmp, 'serving_client');
+  // The PP-TSM graph (make-model: the real export op for op) with synthetic weights, in a model dir as PaddleVideo's
+  // export leaves it, and a 400-class label list.
+  modelDir = path.join(tmp, 'ppTSM');
+  await writeModel('pptsm', modelDir, 1);
+  labels = path.join(tmp, 'labels.txt');
+  await writeFile(labels, Array.from({ length: 400 }, (_, i) => `${i} class_${i}`).join('\n') + '\n');
+  pptsmServer = path.join(tmp, 'serving_server');
+  pptsmClient = path.join(tmp, 'serving_client');
   const progress: string[] = [];
   await convertModel({
     dirname: modelDir,
     modelFilename: 'ppTSM.pdmodel',
     paramsFilename: 'ppTSM.pdiparams',
-    servingServer: realServer,
-    servingClient: realClient,
+    servingServer: pptsmServer,
+    servingClient: pptsmClient,
     fetchAlias: ['outputs'],
-    labelList: LABELS,
+    labelList: labels,
     onProgress: (m) => progress.push(m),
   });
   assert.ok(progress.some((m) => /reading 277 parameters/.test(m)));
@@ -73,7 +71,7 @@ after(async () => {
 });
 
 test('convert writes Paddle Serving\'s layout: model files, both confs in server and client dirs, model.onnx, label list', async () => {
-  assert.deepEqual((await readdir(realServer)).sort(), [
+  assert.deepEqual((await readdir(pptsmServer)).sort(), [
     'label_list.txt',
     'model.onnx',
     'ppTSM.pdiparams',
@@ -81,14 +79,14 @@ test('convert writes Paddle Serving\'s layout: model files, both confs in server
     'serving_server_conf.prototxt',
     'serving_server_conf.stream.prototxt',
   ]);
-  assert.deepEqual((await readdir(realClient)).sort(), ['serving_client_conf.prototxt', 'serving_client_conf.stream.prototxt']);
-  assert.deepEqual(await readFile(path.join(realServer, 'ppTSM.pdmodel')), readFileSync(REAL));
-  assert.deepEqual(await readFile(path.join(realServer, 'label_list.txt')), readFileSync(LABELS));
+  assert.deepEqual((await readdir(pptsmClient)).sort(), ['serving_client_conf.prototxt', 'serving_client_conf.stream.prototxt']);
+  assert.deepEqual(await readFile(path.join(pptsmServer, 'ppTSM.pdmodel')), await readFile(path.join(modelDir, 'ppTSM.pdmodel')));
+  assert.deepEqual(await readFile(path.join(pptsmServer, 'label_list.txt')), await readFile(labels));
 });
 
 test('serving_*_conf.prototxt: text format exactly as Python prints it', async () => {
-  assert.equal(await readFile(path.join(realServer, 'serving_server_conf.prototxt'), 'utf8'), PPTSM_PROTOTXT);
-  assert.equal(await readFile(path.join(realClient, 'serving_client_conf.prototxt'), 'utf8'), PPTSM_PROTOTXT);
+  assert.equal(await readFile(path.join(pptsmServer, 'serving_server_conf.prototxt'), 'utf8'), PPTSM_PROTOTXT);
+  assert.equal(await readFile(path.join(pptsmClient, 'serving_client_conf.prototxt'), 'utf8'), PPTSM_PROTOTXT);
   const c = parseConfigText(PPTSM_PROTOTXT, 'x.prototxt');
   assert.deepEqual(c, {
     feeds: [{ name: 'data_batch_0', alias: 'data_batch_0', isLodTensor: false, feedType: 1, shape: [8, 3, 224, 224] }],
@@ -126,10 +124,10 @@ function fields(b: Uint8Array): [number, number, number | Uint8Array][] {
 const text = (x: number | Uint8Array): string => Buffer.from(x as Uint8Array).toString('utf8');
 
 test('serving_*_conf.stream.prototxt: binary GeneralModelConfig, field by field', async () => {
-  const server = await readFile(path.join(realServer, 'serving_server_conf.stream.prototxt'));
-  assert.deepEqual(await readFile(path.join(realClient, 'serving_client_conf.stream.prototxt')), server);
+  const server = await readFile(path.join(pptsmServer, 'serving_server_conf.stream.prototxt'));
+  assert.deepEqual(await readFile(path.join(pptsmClient, 'serving_client_conf.stream.prototxt')), server);
   const top = fields(server);
-  assert.deepEqual(top.map(([n, w]) => [n, w]), [[2, 2], [3, 2]]); // feed_var = 2, fetch_var = 3; no graph
+  assert.deepEqual(top.map(([n, w]) => [n, w]), [[1, 2], [2, 2]]); // feed_var = 1, fetch_var = 2 (Paddle Serving v0.9.0)
   const feed = fields(top[0]![2] as Uint8Array);
   assert.equal(text(feed[0]![2]), 'data_batch_0'); // name = 1
   assert.equal(text(feed[1]![2]), 'data_batch_0'); // alias_name = 2
@@ -144,16 +142,16 @@ test('serving_*_conf.stream.prototxt: binary GeneralModelConfig, field by field'
 });
 
 test('model.onnx: graph input data_batch_0 [batch,8,3,224,224] float, output save_infer_model/scale_0.tmp_1 [batch,400]', async () => {
-  const io = readOnnxIo(await readFile(path.join(realServer, 'model.onnx')), 'model.onnx');
+  const io = readOnnxIo(await readFile(path.join(pptsmServer, 'model.onnx')), 'model.onnx');
   assert.deepEqual(io.inputs, [{ name: 'data_batch_0', elemType: 1, dims: ['batch', 8, 3, 224, 224] }]);
   assert.deepEqual(io.outputs, [{ name: 'save_infer_model/scale_0.tmp_1', elemType: 1, dims: ['batch', 400] }]);
 });
 
 test('loadServingModel: a converted dir, a Paddle Serving dir (translated on load), a plain .onnx, a stream-only conf', async () => {
-  const converted = await loadServingModel(realServer);
+  const converted = await loadServingModel(pptsmServer);
   assert.equal(converted.source, 'onnx');
   assert.equal(converted.fetches[0]!.alias, 'outputs');
-  assert.equal(converted.labelListPath, path.join(realServer, 'label_list.txt'));
+  assert.equal(converted.labelListPath, path.join(pptsmServer, 'label_list.txt'));
 
   // Tiny model, converted, then stripped to what Paddle Serving's converter leaves (no model.onnx, no text conf).
   const tinyDir = path.join(tmp, 'tiny');
@@ -228,7 +226,7 @@ test('loadServingModel errors are one clear line naming the path', async () => {
   await assert.rejects(loadServingModel(empty), /empty: no model found/);
   const badConf = path.join(tmp, 'bad_conf');
   await mkdir(badConf);
-  await copyFile(path.join(realServer, 'model.onnx'), path.join(badConf, 'model.onnx'));
+  await copyFile(path.join(pptsmServer, 'model.onnx'), path.join(badConf, 'model.onnx'));
   await writeFile(path.join(badConf, 'serving_server_conf.prototxt'), 'feed_var {\n  name: "x"\n  colour: 3\n}\n');
   await assert.rejects(loadServingModel(badConf), /serving_server_conf\.prototxt: line 3: unknown field feed_var\.colour/);
   await writeFile(path.join(badConf, 'serving_server_conf.prototxt'), PPTSM_PROTOTXT.replace('data_batch_0"\n  alias', 'images"\n  alias'));

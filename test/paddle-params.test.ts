@@ -1,13 +1,12 @@
 // The combined params file (.pdiparams): Paddle's order and stream layout, round trips, broken files, and
-// `make-params` on the real PP-TSM graph (one ~98 MB write).
+// `make-params` on the PP-TSM graph (make-model pptsm: the real export op for op; one ~98 MB write).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseProgram } from '../src/paddle/program.ts';
+import { parseProgram, serializeProgram } from '../src/paddle/program.ts';
+import { buildModel } from '../src/paddle/models/index.ts';
 import { loadProgramParams, paramFloat32, persistableVars, readParams, writeParams } from '../src/paddle/params.ts';
 import { buildTiny } from '../src/paddle/models/resnet_vd.ts';
 import { makeParams, makeParamsFile } from '../src/paddle/models/synthetic_params.ts';
@@ -15,11 +14,8 @@ import { ModelFormatError } from '../src/errors.ts';
 import type { ParamTensor, VarDesc } from '../src/paddle/types.ts';
 import { vidserve } from './support/run.ts';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const REAL = path.resolve(here, '../../shared/data/ppTSM/ppTSM.pdmodel');
-
-test('persistableVars: the real graph stores 277 tensors, sorted by name, without feed/fetch', () => {
-  const vars = persistableVars(parseProgram(readFileSync(REAL), REAL));
+test('persistableVars: the PP-TSM graph stores 277 tensors, sorted by name, without feed/fetch', () => {
+  const vars = persistableVars(buildModel('pptsm'));
   assert.equal(vars.length, 277);
   const names = vars.map((v) => v.name);
   assert.ok(!names.includes('feed') && !names.includes('fetch'));
@@ -119,15 +115,17 @@ test('truncated, corrupt and mismatched params files name the file, the variable
   expectParamsError(() => readParams(good, vars.slice(1), 'tiny.pdiparams'), /tiny.pdiparams: variable/);
 });
 
-test('make-params on the real ppTSM graph writes a genuine .pdiparams that readParams accepts', async () => {
+test('make-params on the PP-TSM graph writes a genuine .pdiparams that readParams accepts', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'vidserve-params-'));
   try {
+    const model = path.join(dir, 'ppTSM.pdmodel');
+    await writeFile(model, serializeProgram(buildModel('pptsm')));
     const out = path.join(dir, 'ppTSM.pdiparams');
-    const { code, stderr } = await vidserve(['make-params', '--model_file', REAL, '--params_file', out, '--seed', '5']);
+    const { code, stderr } = await vidserve(['make-params', '--model_file', model, '--params_file', out, '--seed', '5']);
     assert.equal(code, 0, stderr);
     assert.match(stderr, /277 parameters/);
     const bytes = await readFile(out);
-    const program = parseProgram(readFileSync(REAL), REAL);
+    const program = parseProgram(await readFile(model), model);
     const params = loadProgramParams(program, bytes, out);
     assert.equal(params.size, 277);
     assert.deepEqual(params.get('fc_0.w_0')!.dims, [2048, 400]);

@@ -1,67 +1,77 @@
 // ProgramDesc (.pdmodel) reading and writing: the real PP-TSM export, every attribute type, broken files.
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseProgram, serializeProgram } from '../src/paddle/program.ts';
+import { buildModel } from '../src/paddle/models/index.ts';
 import { ModelFormatError } from '../src/errors.ts';
 import { VarTypeCode, type AttrValue, type ProgramDesc } from '../src/paddle/types.ts';
+import { needsShared, SHARED } from './support/shared.ts';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const REAL = path.resolve(here, '../../shared/data/ppTSM/ppTSM.pdmodel');
-const realBytes = readFileSync(REAL);
+const REAL = SHARED.ppTSMModel;
 
-test('the real ppTSM.pdmodel: 1 block, 208 ops of 13 types, 279 persistables, feed and fetch', () => {
-  const p = parseProgram(realBytes, REAL);
-  assert.equal(p.blocks.length, 1);
-  const b = p.blocks[0]!;
-  assert.equal(b.ops.length, 208);
-  const counts = new Map<string, number>();
-  for (const op of b.ops) counts.set(op.type, (counts.get(op.type) ?? 0) + 1);
-  assert.deepEqual(
-    Object.fromEntries([...counts].sort()),
-    {
-      batch_norm: 55,
-      conv2d: 55,
-      dropout: 1,
-      elementwise_add: 17,
-      feed: 1,
-      fetch: 1,
-      matmul: 1,
-      pool2d: 5,
-      reduce_mean: 1,
-      relu: 51,
-      reshape2: 3,
-      scale: 1,
-      temporal_shift: 16,
-    },
-  );
-  assert.equal(b.vars.filter((v) => v.persistable).length, 279);
-  assert.equal(p.version, 2000000n);
-  assert.equal(p.opVersions?.conv2d, 1);
-  const feed = b.vars.find((v) => v.name === 'data_batch_0')!;
-  assert.deepEqual([feed.type, feed.dtype, feed.shape], [VarTypeCode.LOD_TENSOR, 'float32', [-1, 8, 3, 224, 224]]);
-  const out = b.vars.find((v) => v.name === 'save_infer_model/scale_0.tmp_1')!;
-  assert.deepEqual([out.dtype, out.shape, out.lodLevel], ['float32', [-1, 400], 0]);
-  assert.equal(b.vars.find((v) => v.name === 'feed')!.type, VarTypeCode.FEED_MINIBATCH);
-  const ts = b.ops.find((o) => o.type === 'temporal_shift')!;
-  assert.deepEqual(ts.attrs.seg_num, { kind: 'int', value: 8 });
-  assert.deepEqual(ts.attrs.shift_ratio, { kind: 'float', value: 0.125 });
-  const conv = b.ops.find((o) => o.type === 'conv2d')!;
-  assert.deepEqual(conv.inputs, { Bias: [], Filter: ['conv1_1_weights'], Input: ['reshape2_0.tmp_0'], ResidualData: [] });
-  assert.deepEqual(conv.attrs.strides, { kind: 'ints', value: [2, 2] });
-  assert.equal(b.vars.find((v) => v.name === 'conv1_1_weights')!.shape!.join(','), '32,3,3,3');
+describe('the real PP-TSM export', needsShared(REAL), () => {
+  const realBytes = (): Buffer => readFileSync(REAL);
+
+  test('the real ppTSM.pdmodel: 1 block, 208 ops of 13 types, 279 persistables, feed and fetch', () => {
+    const p = parseProgram(realBytes(), REAL);
+    assert.equal(p.blocks.length, 1);
+    const b = p.blocks[0]!;
+    assert.equal(b.ops.length, 208);
+    const counts = new Map<string, number>();
+    for (const op of b.ops) counts.set(op.type, (counts.get(op.type) ?? 0) + 1);
+    assert.deepEqual(
+      Object.fromEntries([...counts].sort()),
+      {
+        batch_norm: 55,
+        conv2d: 55,
+        dropout: 1,
+        elementwise_add: 17,
+        feed: 1,
+        fetch: 1,
+        matmul: 1,
+        pool2d: 5,
+        reduce_mean: 1,
+        relu: 51,
+        reshape2: 3,
+        scale: 1,
+        temporal_shift: 16,
+      },
+    );
+    assert.equal(b.vars.filter((v) => v.persistable).length, 279);
+    assert.equal(p.version, 2000000n);
+    assert.equal(p.opVersions?.conv2d, 1);
+    const feed = b.vars.find((v) => v.name === 'data_batch_0')!;
+    assert.deepEqual([feed.type, feed.dtype, feed.shape], [VarTypeCode.LOD_TENSOR, 'float32', [-1, 8, 3, 224, 224]]);
+    const out = b.vars.find((v) => v.name === 'save_infer_model/scale_0.tmp_1')!;
+    assert.deepEqual([out.dtype, out.shape, out.lodLevel], ['float32', [-1, 400], 0]);
+    assert.equal(b.vars.find((v) => v.name === 'feed')!.type, VarTypeCode.FEED_MINIBATCH);
+    const ts = b.ops.find((o) => o.type === 'temporal_shift')!;
+    assert.deepEqual(ts.attrs.seg_num, { kind: 'int', value: 8 });
+    assert.deepEqual(ts.attrs.shift_ratio, { kind: 'float', value: 0.125 });
+    const conv = b.ops.find((o) => o.type === 'conv2d')!;
+    assert.deepEqual(conv.inputs, { Bias: [], Filter: ['conv1_1_weights'], Input: ['reshape2_0.tmp_0'], ResidualData: [] });
+    assert.deepEqual(conv.attrs.strides, { kind: 'ints', value: [2, 2] });
+    assert.equal(b.vars.find((v) => v.name === 'conv1_1_weights')!.shape!.join(','), '32,3,3,3');
+  });
+
+  test('real graph round trip: parse → serialize → parse is equal, and re-serializing is stable', () => {
+    const real = realBytes();
+    const p = parseProgram(real, REAL);
+    const bytes = serializeProgram(p);
+    const again = parseProgram(bytes, 'roundtrip.pdmodel');
+    assert.deepEqual(again, p);
+    assert.deepEqual(Buffer.from(serializeProgram(again)), Buffer.from(bytes));
+    // Paddle's encoding differs only where it omits `persistable` on the feed var (we always write the field).
+    assert.equal(bytes.length - real.length, 2);
+  });
 });
 
-test('real graph round trip: parse → serialize → parse is equal, and re-serializing is stable', () => {
-  const p = parseProgram(realBytes, REAL);
-  const bytes = serializeProgram(p);
-  const again = parseProgram(bytes, 'roundtrip.pdmodel');
-  assert.deepEqual(again, p);
-  assert.deepEqual(Buffer.from(serializeProgram(again)), Buffer.from(bytes));
-  // Paddle's encoding differs only where it omits `persistable` on the feed var (we always write the field).
-  assert.equal(bytes.length - realBytes.length, 2);
+test('our PP-TSM graph (make-model): serialize → parse → serialize gives the same bytes', () => {
+  const bytes = serializeProgram(buildModel('pptsm'));
+  const p = parseProgram(bytes, 'ppTSM.pdmodel');
+  assert.equal(p.blocks[0]!.ops.length, 208);
+  assert.deepEqual(Buffer.from(serializeProgram(p)), Buffer.from(bytes));
 });
 
 test('every attribute type survives a round trip', () => {
@@ -123,7 +133,8 @@ function expectFormatError(fn: () => unknown, file: string, re: RegExp): void {
 
 test('broken .pdmodel files give a ModelFormatError naming the file', () => {
   expectFormatError(() => parseProgram(new Uint8Array(0), 'empty.pdmodel'), 'empty.pdmodel', /empty file/);
-  expectFormatError(() => parseProgram(realBytes.subarray(0, 100_000), 'cut.pdmodel'), 'cut.pdmodel', /not a valid Paddle ProgramDesc/);
+  const pptsm = serializeProgram(buildModel('pptsm'));
+  expectFormatError(() => parseProgram(pptsm.subarray(0, 100_000), 'cut.pdmodel'), 'cut.pdmodel', /not a valid Paddle ProgramDesc/);
   expectFormatError(() => parseProgram(Buffer.from('{"not": "protobuf"}'), 'json.pdmodel'), 'json.pdmodel', /ProgramDesc/);
   // A valid protobuf that is not a program (no blocks).
   expectFormatError(() => parseProgram(Uint8Array.of(0x22, 0x02, 0x08, 0x01), 'noblocks.pdmodel'), 'noblocks.pdmodel', /no blocks/);

@@ -6,7 +6,7 @@ import { PROTO_PATH, pipelineServiceDefinition } from '../src/protocol/proto.ts'
 import { PIPELINE_METHOD_PATH } from '../src/protocol/types.ts';
 
 test('pipeline_service.proto field numbers match Paddle Serving', async () => {
-  const root = await protobuf.load(PROTO_PATH, new protobuf.Root(), { keepCase: true });
+  const root = new protobuf.Root().loadSync(PROTO_PATH, { keepCase: true });
   const fields = (name: string) =>
     Object.fromEntries(Object.values(root.lookupType(`baidu.paddle_serving.pipeline_serving.${name}`).fields)
       .map((f) => [f.name, `${f.id}:${f.repeated ? 'repeated ' : ''}${f.type}`]));

@@ -3,7 +3,6 @@
 import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { writeModel } from '../src/paddle/models/index.ts';
 import { convertModel } from '../src/paddle/convert.ts';
@@ -12,10 +11,7 @@ import { startServer, type RunningServer, type ServeOptions } from '../src/servi
 import { pipelineClientConstructor } from '../src/protocol/proto.ts';
 import type { PipelineRequest, PipelineResponse } from '../src/protocol/types.ts';
 import type { PipelineSpec } from '../src/video/pipelines.ts';
-
-export const SHARED_DATA = fileURLToPath(new URL('../../shared/data/', import.meta.url));
-export const EXAMPLE_AVI = path.join(SHARED_DATA, 'example.avi');
-export const K400_LABELS = path.join(SHARED_DATA, 'Kinetics-400_label_list.txt');
+import { renderTestClip } from '../src/cli/demo.ts';
 
 /** PP-TSM's pipeline shrunk to the tiny model's input: 2 segments of 16x16. */
 export const TINY_PIPELINE: PipelineSpec = {
@@ -63,6 +59,18 @@ export function servingDir(model: 'tiny' | 'pptsm', opts: { labelList?: string }
   return p;
 }
 
+let clip: Promise<string> | undefined;
+
+/** A 2 s 320x240 mpeg4 AVI test pattern (example.avi's size and codec), rendered by ffmpeg once per process. */
+export function testClip(): Promise<string> {
+  clip ??= (async () => {
+    const file = path.join(tempDir('clip'), 'clip.avi');
+    await renderTestClip(file);
+    return file;
+  })();
+  return clip;
+}
+
 /** The tiny model's label list file (5 Kinetics names). */
 export function tinyLabelFile(): string {
   const dir = tempDir('labels');
@@ -84,9 +92,10 @@ export interface OpExtra {
 /** Starts a real server on free ports with a config built like the seed's YAML. */
 export async function startTestServer(
   modelDir: string,
-  o: { op?: OpExtra; maxBodyMb?: number; pipeline?: ServeOptions['pipeline']; labelList?: string; logDir?: string; webUi?: boolean } = {},
+  o: { op?: OpExtra; maxBodyMb?: number; pipeline?: ServeOptions['pipeline']; labelList?: string; logDir?: string; webUi?: boolean; top?: Record<string, unknown> } = {},
 ): Promise<RunningServer> {
   const doc = {
+    ...o.top,
     worker_num: 1,
     http_port: 0,
     rpc_port: 0,
@@ -132,7 +141,7 @@ export function syntheticFrames(T: number, H: number, W: number, seed = 1): Uint
 }
 
 export async function postJson(port: number, body: string | Buffer, opName = 'video', headers: Record<string, string> = {}): Promise<{ status: number; json: PipelineResponse }> {
-  const r = await fetch(`http://127.0.0.1:${port}/${opName}/prediction`, { method: 'POST', body, headers });
+  const r = await fetch(`http://127.0.0.1:${port}/${opName}/prediction`, { method: 'POST', body: typeof body === 'string' ? body : new Uint8Array(body), headers });
   const text = await r.text();
   return { status: r.status, json: JSON.parse(text) as PipelineResponse };
 }

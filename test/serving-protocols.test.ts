@@ -12,8 +12,8 @@ import { preprocessFrames, preprocessVideo } from '../src/video/pipelines.ts';
 import { LabelMap, formatPrediction, parseLabelList, predict } from '../src/serving/postprocess.ts';
 import type { RunningServer } from '../src/serving/server.ts';
 import {
-  EXAMPLE_AVI, TINY_LABELS, TINY_PIPELINE, framesBody, grpcClient, postJson, readLogLines, servingDir, startTestServer,
-  syntheticFrames, tinyLabelFile,
+  TINY_LABELS, TINY_PIPELINE, framesBody, grpcClient, postJson, readLogLines, servingDir, startTestServer,
+  syntheticFrames, testClip, tinyLabelFile,
 } from './serving-fixtures.ts';
 
 let server: RunningServer;
@@ -82,7 +82,7 @@ test('gRPC PipelineService/inference gives the same answer; logid is carried to 
 });
 
 test('compressed video input over HTTP and gRPC (server decodes only sampled frames)', async () => {
-  const video = readFileSync(EXAMPLE_AVI);
+  const video = readFileSync(await testClip());
   const want = await expectedAnswer({ video });
   const { json } = await postJson(server.httpPort!, JSON.stringify({ key: ['video'], value: [video.toString('base64')] }));
   assert.equal(json.err_no, 0, json.err_msg);
@@ -113,7 +113,7 @@ test('a PP-TSN-style sampler (select_left) on compressed video: decoded once wit
   } as const;
   const s = await startTestServer(modelDir, { labelList: labelFile, pipeline: tsnLike as unknown as typeof TINY_PIPELINE });
   try {
-    const video = readFileSync(EXAMPLE_AVI);
+    const video = readFileSync(await testClip());
     const model = await loadServingModel(modelDir);
     const session = await createSession(model.onnx);
     const t = await preprocessVideo(tsnLike as unknown as typeof TINY_PIPELINE, video);

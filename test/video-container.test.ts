@@ -2,23 +2,22 @@
 // example.avi: wherever the header answers, it must equal the probe; for the common layouts it must answer.
 // Also: ffmpeg started through the spawner helper (spawner.ts) behaves as when started directly, and PP-TSM frames
 // transformed while decoding equal the batch pipeline.
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { containerFrameCount } from '../src/video/container.ts';
 import { decodeAllFrames, decodeSampledFrames, forEachSampledFrame, probeVideo } from '../src/video/decode.ts';
 import { ffmpegPath, spawnFfmpeg, useSpawnerProcess, waitForExit } from '../src/video/ffmpeg.ts';
 import { RemoteProcess } from '../src/video/spawner.ts';
 import { PIPELINES, preprocessFrames, preprocessVideo, sampleIndices } from '../src/video/pipelines.ts';
+import { needsShared, SHARED } from './support/shared.ts';
 
 const run = promisify(execFile);
-const EXAMPLE = fileURLToPath(new URL('../../shared/data/example.avi', import.meta.url));
+const EXAMPLE = SHARED.exampleAvi;
 let dir = '';
 const path = (name: string): string => join(dir, name);
 const ffmpeg = async (...args: string[]): Promise<void> => {
@@ -93,17 +92,31 @@ async function probeFrames(file: string): Promise<number | undefined> {
   }
 }
 
+/** The header's count equals the probe's, from the file and from its bytes. */
+async function headerMatchesProbe(file: string): Promise<void> {
+  const fromFile = await containerFrameCount(file);
+  const fromBytes = await containerFrameCount(new Uint8Array(await readFile(file)));
+  const probed = await probeFrames(file);
+  assert.ok(fromFile, `${file}: header count expected`);
+  assert.equal(fromFile.frames, probed, `${file}: header ${fromFile.frames}, probe ${probed}`);
+  assert.deepEqual(fromBytes, fromFile, `${file}: bytes and file agree`);
+}
+
+/** Frames transformed while decoding equal the batch pipeline on all decoded frames (float32 and uint8). */
+async function streamedMatchesBatch(file: string): Promise<void> {
+  const all = await decodeAllFrames(file);
+  let timings: { decodeMs: number; preprocessMs: number } | undefined;
+  const streamed = await preprocessVideo(PIPELINES.PPTSM!, new Uint8Array(await readFile(file)), { onTimings: (t) => (timings = t) });
+  const batch = preprocessFrames(PIPELINES.PPTSM!, all);
+  assert.deepEqual(streamed.dims, batch.dims, file);
+  assert.ok(Buffer.from(streamed.data.buffer).equals(Buffer.from(batch.data.buffer)), `${file}: float32 tensor`);
+  assert.ok(timings && timings.decodeMs > 0 && timings.preprocessMs > 0);
+  const u8 = await preprocessVideo(PIPELINES.PPTSM!, file, { stage: 'uint8' });
+  assert.ok(Buffer.from(u8.data).equals(Buffer.from(preprocessFrames(PIPELINES.PPTSM!, all, { stage: 'uint8' }).data)), `${file}: uint8`);
+}
+
 test('header frame counts equal the ffmpeg probe (AVI, MP4, MOV), from files and from bytes', async () => {
-  const files = [...ANSWERED.map(path), ...(existsSync(EXAMPLE) ? [EXAMPLE] : [])];
-  for (const file of files) {
-    const fromFile = await containerFrameCount(file);
-    const fromBytes = await containerFrameCount(new Uint8Array(await readFile(file)));
-    const probed = await probeFrames(file);
-    assert.ok(fromFile, `${file}: header count expected`);
-    assert.equal(fromFile.frames, probed, `${file}: header ${fromFile.frames}, probe ${probed}`);
-    assert.deepEqual(fromBytes, fromFile, `${file}: bytes and file agree`);
-  }
-  if (existsSync(EXAMPLE)) assert.deepEqual(await containerFrameCount(EXAMPLE), { format: 'avi', frames: 131, width: 320, height: 240 });
+  for (const file of ANSWERED.map(path)) await headerMatchesProbe(file);
   assert.deepEqual(await containerFrameCount(path('h264_faststart.mp4')), { format: 'mov', frames: 60, width: 96, height: 64 });
   assert.deepEqual(await containerFrameCount(path('mpeg4.avi')), { format: 'avi', frames: 300, width: 64, height: 48 });
 });
@@ -226,17 +239,16 @@ test('frames the decoder drops move the pick after decoding: the streamed tensor
 });
 
 test('PP-TSM frames transformed as they arrive equal the batch pipeline bit for bit (float32 and uint8)', async () => {
-  const files = ['h264_audio.mp4', 'rotated.mp4', 'mjpeg_damaged.avi', 'one_frame.mp4', 'vp8.webm', ...(existsSync(EXAMPLE) ? [EXAMPLE] : [])];
-  for (const f of files) {
-    const file = f.startsWith('/') ? f : path(f);
-    const all = await decodeAllFrames(file);
-    let timings: { decodeMs: number; preprocessMs: number } | undefined;
-    const streamed = await preprocessVideo(PIPELINES.PPTSM!, new Uint8Array(await readFile(file)), { onTimings: (t) => (timings = t) });
-    const batch = preprocessFrames(PIPELINES.PPTSM!, all);
-    assert.deepEqual(streamed.dims, batch.dims, f);
-    assert.ok(Buffer.from(streamed.data.buffer).equals(Buffer.from(batch.data.buffer)), `${f}: float32 tensor`);
-    assert.ok(timings && timings.decodeMs > 0 && timings.preprocessMs > 0);
-    const u8 = await preprocessVideo(PIPELINES.PPTSM!, file, { stage: 'uint8' });
-    assert.ok(Buffer.from(u8.data).equals(Buffer.from(preprocessFrames(PIPELINES.PPTSM!, all, { stage: 'uint8' }).data)), `${f}: uint8`);
-  }
+  for (const f of ['h264_audio.mp4', 'rotated.mp4', 'mjpeg_damaged.avi', 'one_frame.mp4', 'vp8.webm']) await streamedMatchesBatch(path(f));
+});
+
+describe('example.avi', needsShared(EXAMPLE), () => {
+  test('example.avi: the AVI header count equals the probe (131 frames)', async () => {
+    await headerMatchesProbe(EXAMPLE);
+    assert.deepEqual(await containerFrameCount(EXAMPLE), { format: 'avi', frames: 131, width: 320, height: 240 });
+  });
+
+  test('example.avi: frames transformed as they arrive equal the batch pipeline', async () => {
+    await streamedMatchesBatch(EXAMPLE);
+  });
 });

@@ -1,18 +1,17 @@
 // Scale (Pillow bilinear / OpenCV INTER_LINEAR backends) against PaddleVideo's outputs in ../shared/golden/resize.
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { readNpy } from '../src/video/npy.ts';
 import { checkScaleArgs, scaleImage, scaleSize, type ScaleArgs } from '../src/video/transforms/scale.ts';
 import { cv2ResizeLinear } from '../src/video/transforms/resize-cv2.ts';
 import { pillowResizeBilinear } from '../src/video/transforms/resize-pillow.ts';
-import { crop, cropView, flipLeftRight, flipView, materialize } from '../src/video/transforms/image.ts';
+import { crop, cropView, flipLeftRight, flipView, isView, materialize } from '../src/video/transforms/image.ts';
 import { centerCrop, pyRound, tenCrop } from '../src/video/transforms/crop.ts';
+import { goldenFile, needsShared } from './support/shared.ts';
 
-const GOLDEN = fileURLToPath(new URL('../../shared/golden/', import.meta.url));
-const cases = JSON.parse(readFileSync(GOLDEN + 'resize_cases.json', 'utf8'));
+const CASES = goldenFile('resize_cases.json');
 const sha256 = (a: Uint8Array): string => createHash('sha256').update(a).digest('hex');
 
 /** The input images, from the integer formulas in resize_cases.json. */
@@ -47,46 +46,51 @@ const SETTINGS: Record<string, ScaleArgs> = {
   cv2_fixed_round: { short_size: 256, fixed_ratio: true, do_round: true, backend: 'cv2' },
 };
 
-test('golden settings are the ones we apply', () => {
-  assert.deepEqual(Object.keys(cases.settings).sort(), Object.keys(SETTINGS).sort());
-  assert.equal(cases.settings.pillow_default, 'Scale(256)');
-  assert.equal(cases.settings.cv2_fixed_round, "Scale(256, fixed_ratio=True, do_round=True, backend='cv2')");
-});
+describe('Scale against PaddleVideo\'s outputs', needsShared(CASES), () => {
+  const cases = JSON.parse(readFileSync(CASES, 'utf8'));
 
-for (const backend of Object.keys(SETTINGS)) {
-  test(`Scale ${backend}: every golden case within ±1 and >= 99.9% identical (bit-exact achieved)`, () => {
-    const args = checkScaleArgs(SETTINGS[backend]!);
-    let total = 0;
-    let same = 0;
-    for (const c of cases.cases) {
-      const input = makeInput(c);
-      assert.equal(sha256(input), c.input_sha256, `${c.name}: regenerated input`);
-      const o = c.outputs[backend];
-      const img = { data: input, width: c.input_W, height: c.input_H };
-      const out = scaleImage(args, img);
-      assert.deepEqual([out.height, out.width], [o.output_H, o.output_W], c.name);
-      if (o.unchanged_input) {
-        assert.equal(o.file, null);
-        assert.equal(out, img, `${c.name}: returned unchanged`);
-        assert.equal(sha256(out.data), o.sha256);
-        continue;
-      }
-      const g = readNpy(readFileSync(GOLDEN + o.file), o.file);
-      assert.deepEqual(g.dims, [o.output_H, o.output_W, 3]);
-      let caseSame = 0;
-      for (let i = 0; i < g.data.length; i++) {
-        const d = Math.abs(g.data[i]! - out.data[i]!);
-        assert.ok(d <= 1, `${c.name}: value ${i} differs by ${d}`);
-        if (d === 0) caseSame++;
-      }
-      assert.ok(caseSame / g.data.length >= 0.999, `${c.name}: ${caseSame}/${g.data.length} identical`);
-      total += g.data.length;
-      same += caseSame;
-      assert.equal(sha256(out.data), o.sha256, `${c.name}: bit-exact`);
-    }
-    console.log(`Scale ${backend}: ${((100 * same) / total).toFixed(4)}% identical over ${total} values`);
+  test('golden settings are the ones we apply', () => {
+    assert.deepEqual(Object.keys(cases.settings).sort(), Object.keys(SETTINGS).sort());
+    assert.equal(cases.settings.pillow_default, 'Scale(256)');
+    assert.equal(cases.settings.cv2_fixed_round, "Scale(256, fixed_ratio=True, do_round=True, backend='cv2')");
   });
-}
+
+  for (const backend of Object.keys(SETTINGS)) {
+    test(`Scale ${backend}: every golden case within ±1 and >= 99.9% identical (bit-exact achieved)`, () => {
+      const args = checkScaleArgs(SETTINGS[backend]!);
+      let total = 0;
+      let same = 0;
+      for (const c of cases.cases) {
+        const input = makeInput(c);
+        assert.equal(sha256(input), c.input_sha256, `${c.name}: regenerated input`);
+        const o = c.outputs[backend];
+        const img = { data: input, width: c.input_W, height: c.input_H };
+        const out = scaleImage(args, img);
+        assert.ok(!isView(out), `${c.name}: without a crop window Scale gives a whole image`);
+        assert.deepEqual([out.height, out.width], [o.output_H, o.output_W], c.name);
+        if (o.unchanged_input) {
+          assert.equal(o.file, null);
+          assert.equal(out, img, `${c.name}: returned unchanged`);
+          assert.equal(sha256(out.data), o.sha256);
+          continue;
+        }
+        const g = readNpy(readFileSync(goldenFile(o.file)), o.file);
+        assert.deepEqual(g.dims, [o.output_H, o.output_W, 3]);
+        let caseSame = 0;
+        for (let i = 0; i < g.data.length; i++) {
+          const d = Math.abs(g.data[i]! - out.data[i]!);
+          assert.ok(d <= 1, `${c.name}: value ${i} differs by ${d}`);
+          if (d === 0) caseSame++;
+        }
+        assert.ok(caseSame / g.data.length >= 0.999, `${c.name}: ${caseSame}/${g.data.length} identical`);
+        total += g.data.length;
+        same += caseSame;
+        assert.equal(sha256(out.data), o.sha256, `${c.name}: bit-exact`);
+      }
+      console.log(`Scale ${backend}: ${((100 * same) / total).toFixed(4)}% identical over ${total} values`);
+    });
+  }
+});
 
 test('Scale output sizes follow augmentations.py (fixed_ratio, keep_ratio, do_round)', () => {
   const size = (a: ScaleArgs, w: number, h: number) => scaleSize(checkScaleArgs(a), w, h);

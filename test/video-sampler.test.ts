@@ -1,44 +1,46 @@
 // PaddleVideo's Sampler: indices for every frames_len in ../shared/golden/sampler_indices.json, and its failure cases.
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { ServingError } from '../src/errors.ts';
 import { samplerIndices } from '../src/video/sampler.ts';
 import { PIPELINES, getPipeline, pipelineSampler, sampleIndices } from '../src/video/pipelines.ts';
+import { goldenFile, needsShared } from './support/shared.ts';
 
-const golden = JSON.parse(
-  readFileSync(fileURLToPath(new URL('../../shared/golden/sampler_indices.json', import.meta.url)), 'utf8'),
-);
+const GOLDEN = goldenFile('sampler_indices.json');
 
-for (const model of ['PPTSM', 'PPTSN'] as const) {
-  test(`${model} Sampler picks PaddleVideo's indices for frames_len 1..300, 301, 500, 1000`, () => {
-    const g = golden[model];
-    // The predefined pipeline carries exactly the arguments golden was made with.
-    assert.deepEqual(pipelineSampler(PIPELINES[model]!), g.sampler_args);
-    let checked = 0;
-    for (const n of golden.frames_len_values as number[]) {
-      const expected = g.indices[String(n)];
-      if (expected) {
-        assert.deepEqual(sampleIndices(PIPELINES[model]!, n), expected, `frames_len ${n}`);
-        checked++;
-      } else {
-        assert.ok(g.errors[String(n)], `golden has neither indices nor error for ${n}`);
-        assert.throws(
-          () => sampleIndices(PIPELINES[model]!, n),
-          (e: unknown) => e instanceof ServingError && e.code === 5000 && /too short/.test(e.message) && e.message.includes(`${n} frames`),
-          `frames_len ${n}`,
-        );
+describe('Sampler against PaddleVideo\'s indices', needsShared(GOLDEN), () => {
+  const golden = JSON.parse(readFileSync(GOLDEN, 'utf8'));
+
+  for (const model of ['PPTSM', 'PPTSN'] as const) {
+    test(`${model} Sampler picks PaddleVideo's indices for frames_len 1..300, 301, 500, 1000`, () => {
+      const g = golden[model];
+      // The predefined pipeline carries exactly the arguments golden was made with.
+      assert.deepEqual(pipelineSampler(PIPELINES[model]!), g.sampler_args);
+      let checked = 0;
+      for (const n of golden.frames_len_values as number[]) {
+        const expected = g.indices[String(n)];
+        if (expected) {
+          assert.deepEqual(sampleIndices(PIPELINES[model]!, n), expected, `frames_len ${n}`);
+          checked++;
+        } else {
+          assert.ok(g.errors[String(n)], `golden has neither indices nor error for ${n}`);
+          assert.throws(
+            () => sampleIndices(PIPELINES[model]!, n),
+            (e: unknown) => e instanceof ServingError && e.code === 5000 && /too short/.test(e.message) && e.message.includes(`${n} frames`),
+            `frames_len ${n}`,
+          );
+        }
       }
-    }
-    assert.equal(checked + Object.keys(g.errors).length, golden.frames_len_values.length);
-  });
-}
+      assert.equal(checked + Object.keys(g.errors).length, golden.frames_len_values.length);
+    });
+  }
 
-test('PPTSN fails exactly for frames_len 1..25, as PaddleVideo does', () => {
-  assert.deepEqual(Object.keys(golden.PPTSN.errors).map(Number), Array.from({ length: 25 }, (_, i) => i + 1));
-  for (const e of Object.values<any>(golden.PPTSN.errors)) assert.match(e.exception, /^IndexError/);
-  assert.deepEqual(Object.keys(golden.PPTSM.errors), []);
+  test('PPTSN fails exactly for frames_len 1..25, as PaddleVideo does', () => {
+    assert.deepEqual(Object.keys(golden.PPTSN.errors).map(Number), Array.from({ length: 25 }, (_, i) => i + 1));
+    for (const e of Object.values<any>(golden.PPTSN.errors)) assert.match(e.exception, /^IndexError/);
+    assert.deepEqual(Object.keys(golden.PPTSM.errors), []);
+  });
 });
 
 test('dense_sample and linspace_sample follow sample.py', () => {

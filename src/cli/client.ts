@@ -3,12 +3,13 @@ import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { VideoClient, DEFAULT_PORTS, type TransportKind } from '../client/client.ts';
-import { readPrediction } from '../client/answer.ts';
+import { readPrediction, readTimeline } from '../client/answer.ts';
+import { formatTimeline } from '../protocol/timeline.ts';
 import { listVideoFiles } from '../client/files.ts';
 import { PredictionError, VideoClientError } from '../client/errors.ts';
 import { parsePyJson, pyRepr } from '../client/pyrepr.ts';
 import { responseToText } from '../client/prototext.ts';
-import type { PredictMode } from '../client/payload.ts';
+import { buildRequest, type PredictMode } from '../client/payload.ts';
 
 interface ClientFlags {
   input_file?: string;
@@ -19,6 +20,8 @@ interface ClientFlags {
   topk?: number;
   timeout: number;
   json?: boolean;
+  windows?: { window: number; stride?: number };
+  threshold?: number;
 }
 
 /**
@@ -45,6 +48,21 @@ function positiveInt(name: string) {
 function port(v: string): number {
   const n = positiveInt('port')(v);
   if (n > 65535) throw new InvalidArgumentError(`port must be at most 65535, got ${n}`);
+  return n;
+}
+
+/** `--windows 2.5:1` (window 2.5 s, stride 1 s) or `--windows 2.5` (stride = window). */
+export function windowsArg(v: string): { window: number; stride?: number } {
+  const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(?::\s*(\d+(?:\.\d+)?|\.\d+)\s*)?$/.exec(v);
+  const window = m ? Number(m[1]) : NaN;
+  const stride = m?.[2] !== undefined ? Number(m[2]) : undefined;
+  if (!(window > 0) || (stride !== undefined && !(stride > 0))) throw new InvalidArgumentError(`--windows takes WINDOW[:STRIDE] in seconds, e.g. 2.5:1; got '${v}'`);
+  return stride === undefined ? { window } : { window, stride };
+}
+
+function probability(v: string): number {
+  const n = Number(v);
+  if (!/^\s*[\d.]+\s*$/.test(v) || !(n >= 0 && n <= 1)) throw new InvalidArgumentError(`threshold must be a probability in 0..1, got '${v}'`);
   return n;
 }
 
@@ -89,7 +107,13 @@ function addClientCommand(parent: Command, name: 'http' | 'rpc'): void {
     .addOption(portOption(name === 'http' ? 'HTTP' : 'gRPC', DEFAULT_PORTS[transport], name === 'http' ? 'http_port' : 'rpc_port'))
     .option('-c, --config <yaml>', 'serving config (accepted as the seed does; its port is used when -ptn is not given)')
     .option('--host <host>', 'server host', '127.0.0.1')
-    .addOption(new Option('--mode <mode>', "frames: decode every frame and send them (the seed's protocol); video: send the compressed file").choices(['frames', 'video']).default('frames'))
+    .addOption(
+      new Option('--mode <mode>', "frames: decode every frame and send them (the seed's protocol); video: send the compressed file; path / url: -i names a file on the server's machine / a URL the server fetches (its config must allow them)")
+        .choices(['frames', 'video', 'path', 'url'])
+        .default('frames'),
+    )
+    .option('--windows <window:stride>', 'a timeline: the model on windows of WINDOW seconds every STRIDE seconds (sends the compressed video unless --mode path|url)', windowsArg)
+    .option('--threshold <p>', 'with --windows: segments merge windows whose probability is at least p', probability)
     .option('--topk <k>', 'ask for the k best classes', positiveInt('topk'))
     .option('--timeout <seconds>', 'per-request timeout in seconds', seconds, 100)
     .option('--json', 'print one JSON line per file (label, prob, topk, latency_ms, response; or error) instead of the seed\'s output')
@@ -99,7 +123,9 @@ function addClientCommand(parent: Command, name: 'http' | 'rpc'): void {
 Examples:
   vidserve client ${name} -i example.avi                    # the seed's pipeline_${name}_client.py -i example.avi
   vidserve client ${name} -i videos/ --mode video --json    # every .avi/.mp4 in videos/, compressed, one JSON line each
-  vidserve client ${name} -i example.avi -ptn ${DEFAULT_PORTS[transport]} --host 10.0.0.5 --topk 5`,
+  vidserve client ${name} -i example.avi -ptn ${DEFAULT_PORTS[transport]} --host 10.0.0.5 --topk 5
+  vidserve client ${name} -i match.mp4 --windows 2.5:1 --topk 3       # a timeline: windows of 2.5 s every 1 s
+  vidserve client ${name} -i /data/videos/day.mp4 --mode path --windows 5:5 --threshold 0.6`,
     )
     .action(async (flags: ClientFlags) => {
       process.exitCode = await runClient(transport, flags);
@@ -115,7 +141,9 @@ export async function runClient(transport: TransportKind, flags: ClientFlags): P
   let portNumber: number;
   try {
     portNumber = flags.port_number ?? (flags.config ? await portFromConfig(flags.config, transport) : DEFAULT_PORTS[transport]);
-    files = await listVideoFiles(flags.input_file!);
+    // A path on the server or a URL is the server's to open.
+    files = flags.mode === 'path' || flags.mode === 'url' ? [flags.input_file!] : await listVideoFiles(flags.input_file!);
+    if (flags.threshold !== undefined && !flags.windows) throw new VideoClientError('BAD_OPTION', '--threshold goes with --windows');
   } catch (e) {
     fail((e as Error).message);
     return 1;
@@ -130,6 +158,23 @@ export async function runClient(transport: TransportKind, flags: ClientFlags): P
     for (const file of files) {
       const t0 = performance.now();
       try {
+        if (flags.windows) {
+          // Raw frames carry no timestamps: a timeline sends the compressed video.
+          const mode = flags.mode === 'frames' ? 'video' : flags.mode;
+          const req = await buildRequest(file, { mode, topk: flags.topk, windows: { ...flags.windows, threshold: flags.threshold } });
+          const { response } = await client.infer(req);
+          const latencyMs = performance.now() - t0;
+          if (response.err_no !== 0) {
+            if (flags.json) console.log(JSON.stringify({ file, transport, mode, latency_ms: Math.round(latencyMs * 10) / 10, response }));
+            failures++;
+            fail(`${file}: ${new PredictionError(response).message}`);
+            continue;
+          }
+          const timeline = readTimeline(response);
+          if (flags.json) console.log(JSON.stringify({ file, transport, mode, latency_ms: Math.round(latencyMs * 10) / 10, timeline }));
+          else console.log(`${file}: ${formatTimeline(timeline)}`);
+          continue;
+        }
         const req = await client.buildRequest(file, { mode: flags.mode, topk: flags.topk });
         const { response, body } = await client.infer(req);
         const latencyMs = performance.now() - t0;

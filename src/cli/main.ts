@@ -6,7 +6,7 @@ const program = new Command('vidserve')
   .version('0.1.0');
 
 // One module per command; each exports register(program).
-const commands = ['convert', 'make-params', 'make-model', 'preprocess', 'serve', 'client', 'demo'] as const;
+const commands = ['convert', 'make-params', 'make-model', 'preprocess', 'serve', 'client', 'demo', 'predict'] as const;
 for (const name of commands) {
   const mod = (await import(`./${name}.ts`)) as { register(p: Command): void };
   mod.register(program);

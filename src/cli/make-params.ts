@@ -2,7 +2,7 @@
 // with seeded synthetic weights for any Paddle inference program.
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { parseProgram } from '../paddle/program.ts';
+import { parseModelFile } from '../paddle/model_file.ts';
 import { persistableVars } from '../paddle/params.ts';
 import { makeParamsFile } from '../paddle/models/synthetic_params.ts';
 
@@ -15,13 +15,13 @@ export function parseSeed(s: string): number {
 export function register(program: Command): void {
   program
     .command('make-params')
-    .description('write a .pdiparams with seeded synthetic weights for a .pdmodel (runs end to end; predictions are meaningless)')
-    .requiredOption('--model_file <file>', 'Paddle program (.pdmodel)')
+    .description('write a .pdiparams with seeded synthetic weights for a .pdmodel or a Paddle 3 PIR .json (runs end to end; predictions are meaningless)')
+    .requiredOption('--model_file <file>', 'Paddle program (.pdmodel, or PIR .json: told by content)')
     .requiredOption('--params_file <file>', 'combined params file to write (.pdiparams)')
     .option('--seed <n>', 'seed', '0')
     .action(async (opts: { model_file: string; params_file: string; seed: string }) => {
       const seed = parseSeed(opts.seed);
-      const prog = parseProgram(await readFile(opts.model_file), opts.model_file);
+      const prog = parseModelFile(await readFile(opts.model_file), opts.model_file).program;
       const vars = persistableVars(prog);
       process.stderr.write(`generating ${vars.length} parameters (seed ${seed})...\n`);
       const bytes = makeParamsFile(prog, seed);

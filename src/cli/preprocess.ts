@@ -4,13 +4,15 @@ import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { decodeAllFrames, probeVideo } from '../video/decode.ts';
 import { writeNpy } from '../video/npy.ts';
+import { loadPaddleVideoConfig } from '../video/paddlevideo-config.ts';
 import { getPipeline, PIPELINES, preprocessFrames, preprocessVideo, sampleIndices } from '../video/pipelines.ts';
 import type { Orientation } from '../video/rotate.ts';
 
 const ORIENTATIONS: readonly Orientation[] = ['display', 'cv2-4.6', 'none'];
 
 interface Options {
-  name: string;
+  name?: string;
+  config?: string;
   input: string;
   out: string;
   stage: string;
@@ -22,7 +24,8 @@ export function register(program: Command): void {
   program
     .command('preprocess')
     .description('write the model input tensor for a video as .npy (float32, shape as the server feeds it)')
-    .option('-n, --name <model>', `pipeline: ${Object.keys(PIPELINES).join(' | ')}`, 'PPTSM')
+    .option('-n, --name <model>', `pipeline: ${Object.keys(PIPELINES).join(' | ')} (default PPTSM)`)
+    .option('-c, --config <file>', "a PaddleVideo config YAML: its INFERENCE section's helper and arguments give the pipeline")
     .requiredOption('-i, --input <video>', 'video file (any container/codec ffmpeg reads)')
     .requiredOption('--out <file.npy>', 'output .npy file')
     .option('--stage <stage>', "'float32' (normalized model input) or 'uint8' (crops before Normalization)", 'float32')
@@ -33,7 +36,8 @@ export function register(program: Command): void {
       if (!ORIENTATIONS.includes(o.orientation as Orientation))
         throw new Error(`--orientation must be one of ${ORIENTATIONS.join(', ')}, got '${o.orientation}'`);
       const orientation = o.orientation as Orientation;
-      const spec = getPipeline(o.name);
+      if (o.name !== undefined && o.config !== undefined) throw new Error('give -n or -c, not both');
+      const spec = o.config !== undefined ? loadPaddleVideoConfig(o.config).pipeline : getPipeline(o.name ?? 'PPTSM');
       const t0 = performance.now();
       const info = await probeVideo(o.input, { orientation });
       const stage = o.stage;

@@ -2,6 +2,7 @@
 import type { PipelineResponse } from '../protocol/types.ts';
 import { parsePyLiteral, type PyLiteral } from './pyliteral.ts';
 import { PredictionError, ResponseFormatError } from './errors.ts';
+import { TIMELINE_ANSWER_KEY, type Timeline } from '../protocol/timeline.ts';
 
 export interface TopkEntry {
   label: string;
@@ -50,4 +51,20 @@ export function readPrediction(r: PipelineResponse, wantTopk = false): Predictio
   const out: Prediction = { label: pairs[0]!.label, prob: pairs[0]!.prob };
   if (wantTopk || pairs.length > 1) out.topk = pairs;
   return out;
+}
+
+/** err_no ≠ 0 → PredictionError; otherwise the timeline (key "timeline", a JSON value). */
+export function readTimeline(r: PipelineResponse): Timeline {
+  if (r.err_no !== 0) throw new PredictionError(r);
+  const i = r.key.indexOf(TIMELINE_ANSWER_KEY);
+  const text = i < 0 ? undefined : r.value[i];
+  if (text === undefined) throw new ResponseFormatError(`response has no '${TIMELINE_ANSWER_KEY}' value (keys: ${JSON.stringify(r.key)}); does the server support timelines?`, r);
+  let t: Timeline;
+  try {
+    t = JSON.parse(text) as Timeline;
+  } catch (e) {
+    throw new ResponseFormatError(`response value of '${TIMELINE_ANSWER_KEY}' is not JSON: ${(e as Error).message}`, r);
+  }
+  if (!t || !Array.isArray(t.windows) || !Array.isArray(t.segments)) throw new ResponseFormatError(`response value of '${TIMELINE_ANSWER_KEY}' has no windows/segments`, r);
+  return t;
 }

@@ -4,8 +4,9 @@
 //   const { label, prob } = await client.predict('example.avi', { mode: 'video' });
 //   client.close();
 import type { PipelineRequest, PipelineResponse } from '../protocol/types.ts';
-import { readPrediction, type Prediction } from './answer.ts';
-import { buildRequest, type PredictMode, type VideoInput } from './payload.ts';
+import { readPrediction, readTimeline, type Prediction } from './answer.ts';
+import { buildRequest, type PredictMode, type VideoInput, type WindowRequest } from './payload.ts';
+import type { Timeline } from '../protocol/timeline.ts';
 import { HttpTransport } from './http.ts';
 import { GrpcTransport, DEFAULT_MAX_MESSAGE_BYTES } from './grpc.ts';
 import { VideoClientError } from './errors.ts';
@@ -39,6 +40,20 @@ export interface PredictResult extends Prediction {
   /** The pipeline Response as received. */
   raw: PipelineResponse;
   /** Wall time of the call including encoding (and decoding in frames mode), in ms. */
+  latencyMs: number;
+}
+
+export interface TimelineOptions extends WindowRequest {
+  /** 'video' (default: the compressed file), 'path' or 'url' (the server opens it; its config must allow it). */
+  mode?: Exclude<PredictMode, 'frames'>;
+  topk?: number;
+  logid?: number;
+  /** The request's own deadline on the server (ms); the client's own timeout still applies. */
+  timeoutMs?: number;
+}
+
+export interface TimelineResult extends Timeline {
+  raw: PipelineResponse;
   latencyMs: number;
 }
 
@@ -84,6 +99,18 @@ export class VideoClient {
     const { response } = await this.infer(req);
     const pred = readPrediction(response, options.topk !== undefined);
     return { ...pred, raw: response, latencyMs: performance.now() - t0 };
+  }
+
+  /**
+   * What happens when: the model run on windows of `window` seconds every `stride` seconds (default: the window),
+   * with top-k per window and merged segments. Throws as predict does.
+   */
+  async timeline(input: string | Uint8Array, options: TimelineOptions): Promise<TimelineResult> {
+    const t0 = performance.now();
+    const { mode = 'video', topk, logid, timeoutMs, ...windows } = options;
+    const req = await buildRequest(input, { mode, topk, logid, timeoutMs, windows });
+    const { response } = await this.infer(req);
+    return { ...readTimeline(response), raw: response, latencyMs: performance.now() - t0 };
   }
 
   /** The request `predict` would send. */

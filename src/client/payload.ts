@@ -7,7 +7,12 @@ import type { PipelineRequest } from '../protocol/types.ts';
 import type { Frames } from '../video/decode.ts';
 import { InputError } from './errors.ts';
 
-export type PredictMode = 'frames' | 'video';
+/**
+ * frames: every frame decoded here and sent raw (the seed's protocol); video: the compressed file; path / url: the
+ * input string is a path on the server's machine or a URL the server fetches ("video_path" / "video_url"; the
+ * server's config must allow it).
+ */
+export type PredictMode = 'frames' | 'video' | 'path' | 'url';
 
 /** Frames already decoded by the caller: RGB uint8, [T, H, W, 3] row-major (what decodeAllFrames returns). */
 export type DecodedFrames = Frames;
@@ -19,6 +24,16 @@ export interface PayloadOptions {
   mode: PredictMode;
   topk?: number;
   logid?: number;
+  /** Ask for a timeline: window length and stride in seconds, optional segment threshold (0..1). */
+  windows?: WindowRequest;
+  /** The request's own deadline on the server (ms). */
+  timeoutMs?: number;
+}
+
+export interface WindowRequest {
+  window: number;
+  stride?: number;
+  threshold?: number;
 }
 
 // V8's longest string (2^29 - 24 characters): the base64 of the frames must fit in one.
@@ -110,8 +125,28 @@ export async function buildRequest(input: VideoInput, opts: PayloadOptions): Pro
     if (bytes.byteLength === 0) throw new InputError('NOT_A_VIDEO', 'empty video buffer');
     key.push('video');
     value.push(base64(bytes));
+  } else if (opts.mode === 'path' || opts.mode === 'url') {
+    if (typeof input !== 'string' || input === '') throw new InputError('BAD_INPUT', `mode '${opts.mode}' sends a ${opts.mode === 'path' ? 'path on the server' : 'URL'}: give it as a string`);
+    key.push(opts.mode === 'path' ? 'video_path' : 'video_url');
+    value.push(input);
   } else {
-    throw new InputError('BAD_INPUT', `unknown mode '${String(opts.mode)}' (expected 'frames' or 'video')`);
+    throw new InputError('BAD_INPUT', `unknown mode '${String(opts.mode)}' (expected 'frames', 'video', 'path' or 'url')`);
+  }
+  if (opts.windows) {
+    const { window, stride, threshold } = opts.windows;
+    const positive = (n: number | undefined): boolean => n === undefined || (Number.isFinite(n) && n > 0);
+    if (!positive(window) || !positive(stride)) throw new InputError('BAD_INPUT', `window and stride must be positive seconds, got ${window}:${stride}`);
+    if (threshold !== undefined && !(threshold >= 0 && threshold <= 1)) throw new InputError('BAD_INPUT', `threshold must be in 0..1, got ${threshold}`);
+    if (opts.mode === 'frames') throw new InputError('BAD_INPUT', "a timeline needs the compressed video (mode 'video', 'path' or 'url'): raw frames carry no timestamps");
+    key.push('window');
+    value.push(String(window));
+    if (stride !== undefined) key.push('stride'), value.push(String(stride));
+    if (threshold !== undefined) key.push('threshold'), value.push(String(threshold));
+  }
+  if (opts.timeoutMs !== undefined) {
+    if (!Number.isInteger(opts.timeoutMs) || opts.timeoutMs < 1) throw new InputError('BAD_INPUT', `timeoutMs must be a positive integer, got ${opts.timeoutMs}`);
+    key.push('timeout_ms');
+    value.push(String(opts.timeoutMs));
   }
   if (opts.topk !== undefined) {
     if (!Number.isInteger(opts.topk) || opts.topk < 1) throw new InputError('BAD_INPUT', `topk must be a positive integer, got ${opts.topk}`);

@@ -2,12 +2,12 @@
 // writes — the model files in the server dir, serving_server_conf.prototxt + .stream.prototxt there and
 // serving_client_conf.prototxt + .stream.prototxt in the client dir — plus model.onnx (the translated graph that
 // vidserve runs) and, if given, the label list.
-import { copyFile, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { ModelFormatError } from '../errors.ts';
 import { translateProgram } from './onnx/index.ts';
 import { persistableVars, readParams, writeParams } from './params.ts';
-import { parseProgram } from './program.ts';
+import { parseModelFile, programFormat, type ProgramFormat } from './model_file.ts';
 import { configFromProgram, encodeConfig, formatConfigText, type GeneralModelConfig } from './serving_conf.ts';
 import type { ParamTensor, ProgramDesc } from './types.ts';
 
@@ -22,6 +22,8 @@ export interface PaddleModel {
   program: ProgramDesc;
   params: Map<string, ParamTensor>;
   modelPath: string;
+  /** The program file's format, told by its content. */
+  format: ProgramFormat;
   /** The combined params file, or undefined when every variable is a separate file in the model dir. */
   paramsPath?: string;
 }
@@ -48,13 +50,13 @@ export async function loadPaddleModel(
 ): Promise<PaddleModel> {
   const modelPath = join(dirname, modelFilename ?? '__model__');
   onProgress?.(`reading program ${modelPath}`);
-  const program = parseProgram(await readOrFail(modelPath, 'model file'), modelPath);
+  const { program, format } = parseModelFile(await readOrFail(modelPath, 'model file'), modelPath);
   const vars = persistableVars(program);
   if (paramsFilename) {
     const paramsPath = join(dirname, paramsFilename);
     const bytes = await readOrFail(paramsPath, 'params file');
     onProgress?.(`reading ${vars.length} parameters from ${paramsPath} (${(bytes.length / 1e6).toFixed(1)} MB)`);
-    return { program, params: readParams(bytes, vars, paramsPath), modelPath, paramsPath };
+    return { program, params: readParams(bytes, vars, paramsPath), modelPath, format, paramsPath };
   }
   onProgress?.(`reading ${vars.length} parameters as separate files in ${dirname}`);
   const params = new Map<string, ParamTensor>();
@@ -63,7 +65,7 @@ export async function loadPaddleModel(
     const one = readParams(await readOrFail(path, `parameter file of variable ${v.name}`), [v], path);
     params.set(v.name, one.get(v.name)!);
   }
-  return { program, params, modelPath };
+  return { program, params, modelPath, format };
 }
 
 export interface ConvertOptions {
@@ -111,9 +113,10 @@ export async function convertModel(o: ConvertOptions): Promise<ConvertResult> {
     files.push(to);
   };
 
-  // Paddle Serving keeps the given file names, or saves as model.pdmodel / params.pdiparams without them.
+  // Paddle Serving keeps the given file names, or saves as model.pdmodel (model.json for PIR) / params.pdiparams.
   progress(`writing model files to ${serverDir}`);
-  await copy(model.modelPath, join(serverDir, o.modelFilename ? basename(o.modelFilename) : 'model.pdmodel'));
+  const defaultName = model.format === 'pir' ? 'model.json' : 'model.pdmodel';
+  await copy(model.modelPath, join(serverDir, o.modelFilename ? basename(o.modelFilename) : defaultName));
   if (model.paramsPath) await copy(model.paramsPath, join(serverDir, basename(o.paramsFilename!)));
   else await put(join(serverDir, 'params.pdiparams'), writeParams(persistableVars(model.program).map((v) => model.params.get(v.name)!)));
 
@@ -130,16 +133,23 @@ export async function convertModel(o: ConvertOptions): Promise<ConvertResult> {
   return { serverDir, clientDir, config, files, onnxBytes: onnx.bytes.length };
 }
 
-/** Find the Paddle model files in a serving dir written by Paddle Serving's converter (names vary by version). */
+/**
+ * Find the Paddle model files in a serving dir written by Paddle Serving's converter or `vidserve convert` (names
+ * vary by version): __model__, one *.pdmodel, or one *.json holding a PIR program (told by content: a serving dir
+ * may hold other JSON files), with the matching *.pdiparams.
+ */
 export async function findPaddleModelFiles(dir: string): Promise<{ modelFilename: string; paramsFilename?: string } | undefined> {
   const names = await readdir(dir);
   const has = (n: string): boolean => names.includes(n);
   if (has('__model__')) return { modelFilename: '__model__', ...(has('__params__') ? { paramsFilename: '__params__' } : {}) };
   const models = names.filter((n) => n.endsWith('.pdmodel'));
+  for (const n of names.filter((x) => x.endsWith('.json')).sort()) {
+    if (await isPirFile(join(dir, n))) models.push(n);
+  }
   if (models.length === 0) return undefined;
-  if (models.length > 1) throw new ModelFormatError(dir, `several .pdmodel files (${models.join(', ')}); keep one per serving dir`);
+  if (models.length > 1) throw new ModelFormatError(dir, `several Paddle programs (${models.join(', ')}); keep one per serving dir`);
   const modelFilename = models[0]!;
-  const stem = modelFilename.slice(0, -'.pdmodel'.length);
+  const stem = modelFilename.slice(0, modelFilename.lastIndexOf('.'));
   const params = names.filter((n) => n.endsWith('.pdiparams'));
   const paramsFilename = params.includes(`${stem}.pdiparams`) ? `${stem}.pdiparams` : params.length === 1 ? params[0] : undefined;
   if (!paramsFilename) {
@@ -147,4 +157,18 @@ export async function findPaddleModelFiles(dir: string): Promise<{ modelFilename
   }
   for (const n of [modelFilename, paramsFilename]) if (!(await stat(join(dir, n))).isFile()) throw new ModelFormatError(join(dir, n), 'not a file');
   return { modelFilename, paramsFilename };
+}
+
+async function isPirFile(path: string): Promise<boolean> {
+  let fh;
+  try {
+    fh = await open(path, 'r');
+    const head = Buffer.alloc(512);
+    const { bytesRead } = await fh.read(head, 0, head.length, 0);
+    return programFormat(head.subarray(0, bytesRead)) === 'pir';
+  } catch {
+    return false;
+  } finally {
+    await fh?.close();
+  }
 }

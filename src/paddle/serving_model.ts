@@ -67,7 +67,7 @@ export async function loadServingModel(pathOrDir: string, o: { onProgress?: (msg
   const onnxFiles = (await readdir(dir)).filter((n) => n.endsWith('.onnx'));
   if (onnxFiles.length === 1) return { ...(await fromOnnxFile(join(dir, onnxFiles[0]!), dir)), ...(labelListPath ? { labelListPath } : {}) };
   if (onnxFiles.length > 1) throw new ModelFormatError(dir, `several .onnx files (${onnxFiles.join(', ')}); name one, or keep one per dir`);
-  throw new ModelFormatError(dir, `no model found: expected ${ONNX_FILE}, a Paddle model (*.pdmodel + *.pdiparams or __model__), or an .onnx file`);
+  throw new ModelFormatError(dir, `no model found: expected ${ONNX_FILE}, a Paddle model (*.pdmodel or a PIR *.json, + *.pdiparams; or __model__), or an .onnx file`);
 }
 
 async function readConf(dir: string): Promise<GeneralModelConfig | undefined> {

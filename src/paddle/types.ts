@@ -89,6 +89,8 @@ export interface OpDesc {
   outputs: Record<string, string[]>;
   attrs: Record<string, AttrValue>;
   isTarget?: boolean;
+  /** Where the op came from when it was not read from a ProgramDesc (a PIR program's file and JSON place), for messages. */
+  origin?: string;
 }
 
 export interface BlockDesc {

@@ -4,6 +4,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { LONG_KEYS, parseLongConf, type LongConf } from './long-config.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -39,6 +40,8 @@ export interface OpConf {
   autoBatchingTimeoutMs: number;
   /** PaddleVideo label list (`<index> <name>` lines); optional. */
   labelList?: string;
+  /** PaddleVideo config YAML whose INFERENCE section gives the preprocessing (when -n does not name one). */
+  paddlevideoConfig?: string;
   /** Requests allowed to wait for a worker before new ones are refused. */
   queueSize: number;
   /** Workers that parse, base64-decode, decode video and preprocess (off the event loop). */
@@ -60,6 +63,8 @@ export interface ServingConfig {
   webUi: boolean;
   isThreadOp: boolean;
   ops: OpConf[];
+  /** Long videos and streams: sources allow-list, timeline and stream settings (long-config.ts). */
+  long: LongConf;
   /** Messages about ignored or unknown keys, for the startup log. */
   notes: { level: 'info' | 'warn'; msg: string }[];
 }
@@ -70,8 +75,8 @@ const PADDLE_DAG = new Set(['is_thread_op', 'retry', 'client_type', 'use_profile
 const PADDLE_OP = new Set(['concurrency', 'timeout', 'retry', 'batch_size', 'auto_batching_timeout', 'local_service_conf', 'server_endpoints', 'fetch_list', 'client_config']);
 const PADDLE_LOCAL = new Set(['model_config', 'device_type', 'devices', 'client_type', 'fetch_list', 'thread_num', 'ir_optim', 'workdir', 'mem_optim', 'precision', 'use_calib', 'use_mkldnn', 'mkldnn_cache_capacity', 'mkldnn_op_list', 'mkldnn_bf16_op_list', 'min_subgraph_size', 'use_trt', 'use_lite', 'use_xpu']);
 // vidserve's own additions.
-const OURS_TOP = new Set(['max_body_size_mb', 'web_ui']);
-const OURS_OP = new Set(['label_list', 'queue_size', 'preprocess_workers', 'topk']);
+const OURS_TOP = new Set(['max_body_size_mb', 'web_ui', ...LONG_KEYS]);
+const OURS_OP = new Set(['label_list', 'queue_size', 'preprocess_workers', 'topk', 'paddlevideo_config']);
 
 const USED_TOP = new Set(['worker_num', 'http_port', 'rpc_port', 'dag', 'op', ...OURS_TOP]);
 const USED_DAG = new Set(['is_thread_op']);
@@ -230,6 +235,7 @@ export function parseServingConfig(doc: unknown, file: string, opts: LoadConfigO
     const fetchList = r.strList(l, 'fetch_list', lp) ?? r.strList(o, 'fetch_list', p) ?? [];
     const threadNum = l.thread_num === undefined ? undefined : r.int(l, 'thread_num', lp, 1, 1);
     const labelList = r.str(o, 'label_list', p);
+    const paddlevideoConfig = r.str(o, 'paddlevideo_config', p);
     const batchSize = r.int(o, 'batch_size', p, 1, 1);
     return {
       name,
@@ -241,6 +247,7 @@ export function parseServingConfig(doc: unknown, file: string, opts: LoadConfigO
       batchSize,
       autoBatchingTimeoutMs: r.int(o, 'auto_batching_timeout', p, -1, -1),
       labelList: labelList ? resolveConfigPath(labelList, file, opts.cwd) : undefined,
+      paddlevideoConfig: paddlevideoConfig ? resolveConfigPath(paddlevideoConfig, file, opts.cwd) : undefined,
       queueSize: r.int(o, 'queue_size', p, 16, 0),
       preprocessWorkers: r.int(o, 'preprocess_workers', p, 2, 1, 64),
       topk: r.int(o, 'topk', p, 1, 1),
@@ -256,5 +263,5 @@ export function parseServingConfig(doc: unknown, file: string, opts: LoadConfigO
       },
     };
   });
-  return { file, workerNum, httpPort, rpcPort, maxBodyBytes, webUi, isThreadOp, ops, notes: r.notes };
+  return { file, workerNum, httpPort, rpcPort, maxBodyBytes, webUi, isThreadOp, ops, long: parseLongConf(top, (k, m) => r.fail(k, m)), notes: r.notes };
 }

@@ -6,6 +6,7 @@ import { ErrorCode } from '../errors.ts';
 import { pipelineServiceDefinition } from '../protocol/proto.ts';
 import { errorResponse, type PipelineResponse } from '../protocol/types.ts';
 import { handlePrediction, type HandlerContext } from './handler.ts';
+import { addV2Service } from './v2-grpc.ts';
 
 export interface GrpcOptions {
   host: string;
@@ -22,17 +23,8 @@ export async function startGrpc(ctx: HandlerContext, opts: GrpcOptions): Promise
   const inference = base.inference!;
   // Only the request side is overridden; responses use proto-loader's own serializer.
   const service: grpc.ServiceDefinition = { inference: { ...inference, requestDeserialize: (b: Buffer) => b } };
-  const opName = ctx.op.opts.name;
-  server.addService(service, {
-    inference: (call: grpc.ServerUnaryCall<Buffer, PipelineResponse>, callback: grpc.sendUnaryData<PipelineResponse>) => {
-      // grpc-js's message buffer is ours once the call is decoded; a small one may be Node's shared pool, never ours.
-      const ownsBuffer = call.request.buffer.byteLength > Buffer.poolSize;
-      handlePrediction(ctx, call.request, 'proto', 'grpc', { peer: call.getPeer(), ownsBuffer }).then(
-        ({ response }) => callback(null, response),
-        (e: Error) => callback(null, errorResponse(ErrorCode.UNKNOWN, `[${opName}] ${e.message}`)),
-      );
-    },
-  });
+  server.addService(service, { inference: inferenceHandler(ctx) });
+  addV2Service(server, ctx);
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${opts.host}:${opts.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => {
       if (err) {
@@ -42,6 +34,19 @@ export async function startGrpc(ctx: HandlerContext, opts: GrpcOptions): Promise
     });
   });
   return { server, port };
+}
+
+/** PipelineService/inference: the request message's bytes to the op, its answer (or error) as a Response. */
+export function inferenceHandler(ctx: HandlerContext): grpc.handleUnaryCall<Buffer, PipelineResponse> {
+  const opName = ctx.op.opts.name;
+  return (call, callback) => {
+    // Not ownsBuffer: a decoder may hand over a view of a larger buffer (a slice of Node's pool, or of a frame
+    // buffer grpc-js still reads). The op transfers only a buffer that fills its whole ArrayBuffer and copies the rest.
+    handlePrediction(ctx, call.request, 'proto', 'grpc', { peer: call.getPeer() }).then(
+      ({ response }) => callback(null, response),
+      (e: Error) => callback(null, errorResponse(ErrorCode.UNKNOWN, `[${opName}] ${e.message}`)),
+    );
+  };
 }
 
 /** Stops accepting calls and waits for in-flight ones (bounded by `graceMs`, then forces). */

@@ -6,6 +6,8 @@ import { ErrorCode } from '../errors.ts';
 import { errorResponse, predictionPath, type PipelineResponse } from '../protocol/types.ts';
 import { readBody, type BodyPool } from './body.ts';
 import { handlePrediction, type HandlerContext } from './handler.ts';
+import { admissionHooks, bodyBytes, takeAdmission } from './admission.ts';
+import { registerV2Http } from './v2-http.ts';
 import { registerWebUi, type WebUiOptions } from '../web/routes.ts';
 
 export interface HttpOptions {
@@ -17,14 +19,6 @@ export interface HttpOptions {
   health: () => Record<string, unknown>;
   /** The web page (src/web); undefined when the config turns it off (`web_ui: false`). */
   web?: WebUiOptions;
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    vidservedStart?: number;
-    /** A place in the op is held for this request until the handler takes it over (or the request ends). */
-    vidservedReserved?: boolean;
-  }
 }
 
 const RESPONSE_SCHEMA = {
@@ -77,40 +71,17 @@ export async function startHttp(ctx: HandlerContext, opts: HttpOptions): Promise
       .send(errorResponse(ErrorCode.NO_SERVICE, `no route ${req.method} ${req.url}; predictions go to POST ${predictionPath(opName)}`));
   });
 
-  const giveBackPlace = async (req: FastifyRequest): Promise<void> => {
-    if (req.vidservedReserved) {
-      req.vidservedReserved = false;
-      ctx.op.unreserve();
-    }
-  };
-
   app.post<{ Body: Uint8Array }>(predictionPath(opName), {
     schema: { response: { 200: RESPONSE_SCHEMA, 503: RESPONSE_SCHEMA } },
-    onRequest: async (req, reply) => {
-      req.vidservedStart = performance.now();
-      // Take a place before reading a possibly huge body; refuse at once when the op is full or closing.
-      const refused = ctx.op.reserve();
-      if (!refused) req.vidservedReserved = true;
-      else {
-        ctx.logger.warn({ op: opName, protocol: 'http', err_no: refused.code }, `http /${opName} refused: ${refused.message}`);
-        ctx.metrics.observe('http', opName, refused.code);
-        return reply.code(503).type('application/json').send(errorResponse(refused.code, `[${opName}] ${refused.message}`));
-      }
-    },
-    // Requests that end before the handler (body too large, client gone) give their place back.
-    onResponse: giveBackPlace,
-    onRequestAbort: giveBackPlace,
+    ...admissionHooks(ctx, 'http', (reply, refused) => reply.code(503).type('application/json').send(errorResponse(refused.code, `[${opName}] ${refused.message}`))),
     handler: async (req: FastifyRequest<{ Body: Uint8Array }>, reply) => {
-      const receiveMs = performance.now() - (req.vidservedStart ?? performance.now());
-      // No body (and so no content-type parser) gives undefined.
-      const body = req.body instanceof Uint8Array ? req.body : new Uint8Array(0);
-      // The op takes over the reservation and releases it when the work ends.
-      const reserved = req.vidservedReserved === true;
-      req.vidservedReserved = false;
-      const { response, status } = await handlePrediction(ctx, body, 'json', 'http', { receiveMs, peer: req.ip, reserved, ownsBuffer: true });
+      const { reserved, receiveMs } = takeAdmission(req);
+      const { response, status } = await handlePrediction(ctx, bodyBytes(req), 'json', 'http', { receiveMs, peer: req.ip, reserved, ownsBuffer: true });
       return reply.code(status).type('application/json').send(response);
     },
   });
+
+  registerV2Http(app, ctx);
 
   app.get('/health', async () => opts.health());
   if (opts.web) registerWebUi(app, opts.web);

@@ -3,10 +3,13 @@
 // requests in the op at once); optional dynamic batching gathers queued inputs into one model run.
 import { ServingError, ErrorCode, toServingError } from '../errors.ts';
 import { WorkerGroup } from './pool.ts';
-import type { InferResult, PrepareResult } from './messages.ts';
+import type { InferResult, PrepareResult, WireFormat } from './messages.ts';
 import type { RequestMeta } from './request.ts';
 import { formatPrediction, predict, type LabelMap, type Prediction } from './postprocess.ts';
 import { numel } from '../tensor.ts';
+import { formatTimelineAnswer, TimelineCollector, type TimelineProgress } from './timeline.ts';
+import type { TimelinePartial } from './timeline-worker.ts';
+import type { Timeline } from '../protocol/timeline.ts';
 
 /** The stages of a request in order (every StageTimings key but `total`): log lines, metrics and the bench. */
 export const STAGE_NAMES = ['receive', 'parse', 'base64', 'decode', 'preprocess', 'queue', 'infer', 'postprocess'] as const;
@@ -34,6 +37,8 @@ export interface OpResult {
   batch: number;
   /** The model's input frames as PNGs, when the request asked for `frames_seen`. */
   framesSeen?: PrepareResult['framesSeen'];
+  /** A timeline request's answer (also in `value` as JSON). */
+  timeline?: Timeline;
 }
 
 export interface VideoOpOptions {
@@ -45,6 +50,65 @@ export interface VideoOpOptions {
   autoBatchingTimeoutMs: number;
   topk: number;
   labels: LabelMap;
+  /** Default segment threshold of timelines (config timeline.threshold). */
+  timelineThreshold?: number;
+}
+
+/**
+ * A request's deadline: op.timeout from its start; for a timeline, op.timeout between batches of windows (so the
+ * time allowed grows with the video's length); a request's own "timeout_ms" replaces both.
+ */
+class Deadline {
+  readonly expired: Promise<never>;
+  private reject!: (e: Error) => void;
+  private timer: NodeJS.Timeout | undefined;
+  private own = false;
+
+  constructor(
+    private readonly name: string,
+    private readonly timeoutMs: number,
+    private readonly t0: number,
+    private readonly cancel: AbortController,
+  ) {
+    this.expired = new Promise<never>((_, reject) => (this.reject = reject));
+    this.expired.catch(() => {});
+    if (timeoutMs > 0) this.arm(timeoutMs, `op ${name} did not finish within timeout ${timeoutMs} ms`);
+  }
+
+  private arm(ms: number, msg: string): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.reject(new ServingError(ErrorCode.TIMEOUT, msg));
+      // Stop what can be stopped: a queued step is dropped, a video decode is killed.
+      this.cancel.abort();
+    }, Math.max(0, ms));
+  }
+
+  /** A batch of windows was inferred. */
+  progress(): void {
+    if (!this.own && this.timeoutMs > 0) this.arm(this.timeoutMs, `op ${this.name}: no batch of windows finished within timeout ${this.timeoutMs} ms`);
+  }
+
+  /** The request's own timeout_ms, counted from its start. */
+  requested(ms: number): void {
+    this.own = true;
+    this.arm(this.t0 + ms - performance.now(), `op ${this.name} did not finish within the request's timeout_ms ${ms}`);
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+  }
+}
+
+export interface RunOptions {
+  /** The transport already holds a place for this request (see reserve()). */
+  reserved?: boolean;
+  /** The bytes' ArrayBuffer is the transport's to give away (transferred to the worker, not copied). */
+  ownsBuffer?: boolean;
+  /** v2-json: length of the JSON before the binary tensor data (Inference-Header-Content-Length). */
+  headerLength?: number;
+  /** Timelines: after each batch of windows. */
+  onProgress?: (p: TimelineProgress) => void;
 }
 
 interface InferItem {
@@ -53,6 +117,11 @@ interface InferItem {
   enqueued: number;
   resolve: (r: { scores: Float32Array; dims: number[]; inferMs: number; queueMs: number; batch: number }) => void;
   reject: (e: Error) => void;
+}
+
+/** Whether `view` covers its whole ArrayBuffer (byteOffset 0, same length): only then may the buffer be transferred. */
+export function fillsItsBuffer(view: ArrayBufferView): boolean {
+  return view.byteOffset === 0 && view.byteLength === view.buffer.byteLength;
 }
 
 export class VideoOp {
@@ -116,30 +185,20 @@ export class VideoOp {
   }
 
   /** Runs one request given as its wire bytes (JSON body or protobuf message). Rejects with ServingError. */
-  async run(raw: Uint8Array, format: 'json' | 'proto', reserved = false, ownsBuffer = false): Promise<OpResult> {
+  async run(raw: Uint8Array, format: WireFormat, opts: RunOptions = {}): Promise<OpResult> {
+    const { reserved = false } = opts;
     if (!reserved) {
       const refused = this.reserve();
       if (refused) throw refused;
     }
     const t0 = performance.now();
     const cancel = new AbortController();
-    const work = this.process(raw, format, t0, cancel.signal, ownsBuffer);
+    const deadline = new Deadline(this.opts.name, this.opts.timeoutMs, t0, cancel);
+    const work = this.process(raw, format, t0, cancel, deadline, opts);
     try {
-      if (this.opts.timeoutMs <= 0) return await work;
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          reject(new ServingError(ErrorCode.TIMEOUT, `op ${this.opts.name} did not finish within timeout ${this.opts.timeoutMs} ms`));
-          // Stop what can be stopped: a queued step is dropped, a video decode is killed.
-          cancel.abort();
-        }, this.opts.timeoutMs);
-      });
-      try {
-        return await Promise.race([work, deadline]);
-      } finally {
-        clearTimeout(timer);
-      }
+      return await Promise.race([work, deadline.expired]);
     } finally {
+      deadline.clear();
       // A timed-out request still holds its slot until its work ends, so memory stays bounded.
       work.catch(() => {}).finally(() => this.release());
     }
@@ -150,14 +209,66 @@ export class VideoOp {
     if (this.admitted === 0) for (const w of this.drainWaiters.splice(0)) w();
   }
 
-  private async process(raw: Uint8Array, format: 'json' | 'proto', t0: number, signal: AbortSignal, ownsBuffer: boolean): Promise<OpResult> {
+  private async process(raw: Uint8Array, format: WireFormat, t0: number, cancel: AbortController, deadline: Deadline, opts: RunOptions): Promise<OpResult> {
+    const { ownsBuffer = false, headerLength } = opts;
+    const signal = cancel.signal;
     // Transfer the body's ArrayBuffer when it is ours to give (the transport says so, or the body fills a buffer of its
-    // own); anything else, e.g. a slice of Node's shared Buffer pool, is copied (Buffer#slice would only be a view).
-    const whole = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength;
-    const owned = raw.buffer instanceof ArrayBuffer && (ownsBuffer || whole);
+    // own); anything else, e.g. a view into Node's shared Buffer pool or into a larger message buffer, is copied.
+    const owned = raw.buffer instanceof ArrayBuffer && (ownsBuffer || fillsItsBuffer(raw));
     const bytes = owned ? raw : new Uint8Array(raw);
-    const prep = await this.prepare.run<PrepareResult>({ kind: 'prepare', raw: bytes, format }, [bytes.buffer as ArrayBuffer], signal);
+    // Timelines: the worker sends batches of windows while it decodes (see timeline.ts).
+    let collector: TimelineCollector | undefined;
+    const onPartial = (partial: unknown, reply: (m: { kind: 'credit' }) => void): void => {
+      const p = partial as TimelinePartial;
+      if (p.type === 'start') {
+        if (p.timeoutMs !== undefined) deadline.requested(p.timeoutMs);
+        if (p.timeline) {
+          collector = new TimelineCollector({
+            infer: (input, dims) => this.enqueueInfer(input, dims, signal),
+            labels: this.opts.labels,
+            topk: p.topk ?? this.opts.topk,
+            onProgress: (pr) => {
+              deadline.progress();
+              opts.onProgress?.(pr);
+            },
+            onFailure: () => cancel.abort(),
+          });
+        }
+        return;
+      }
+      if (!collector) throw new Error('windows arrived before the timeline started');
+      collector.add(p, () => reply({ kind: 'credit' }));
+    };
+    let prep: PrepareResult;
+    try {
+      prep = await this.prepare.run<PrepareResult>({ kind: 'prepare', raw: bytes, format, headerLength }, [bytes.buffer as ArrayBuffer], signal, onPartial);
+    } catch (e) {
+      // A failed model run stops the decoding; its error is the one to report.
+      throw collector?.failure ? toServingError(collector.failure, ErrorCode.MODEL_INFERENCE_ERROR) : e;
+    }
     if (signal.aborted) throw new ServingError(ErrorCode.TIMEOUT, 'cancelled');
+    if (prep.timeline) {
+      const params = prep.meta.timeline;
+      if (!params || !collector) throw new Error('a timeline answer for a request without "window"');
+      const tp = performance.now();
+      let timeline: Timeline;
+      try {
+        timeline = await collector.finish(prep.timeline, params, this.opts.timelineThreshold ?? 0);
+      } catch (e) {
+        throw toServingError(e, ErrorCode.MODEL_INFERENCE_ERROR);
+      }
+      const { key, value } = formatTimelineAnswer(timeline);
+      const end = performance.now();
+      return {
+        meta: prep.meta,
+        key,
+        value,
+        predictions: [],
+        timeline,
+        batch: collector.largestBatch,
+        timings: { ...prep.timings, queue: collector.queueMs, infer: collector.inferMs, postprocess: end - tp, total: end - t0 },
+      };
+    }
     const inf = await this.enqueueInfer(prep.input, prep.dims, signal);
     const tp = performance.now();
     const k = prep.meta.topk ?? this.opts.topk;

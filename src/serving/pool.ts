@@ -11,9 +11,13 @@ const TSX_API = import.meta.resolve('tsx/esm/api');
 type DistributiveOmit<T, K extends keyof any> = T extends unknown ? Omit<T, K> : never;
 export type TaskBody = DistributiveOmit<Extract<WorkerTask, { kind: 'prepare' | 'infer' }>, 'id'>;
 
+/** Receives a task's partial results; `reply` posts a message back to the worker running the task. */
+export type PartialHandler = (partial: unknown, reply: (msg: { kind: 'credit' }) => void) => void;
+
 interface Pending {
   body: TaskBody;
   transfer: ArrayBuffer[];
+  onPartial?: PartialHandler;
   resolve: (r: unknown) => void;
   reject: (e: Error) => void;
 }
@@ -120,10 +124,10 @@ export class WorkerGroup {
    * Runs a task on the next free worker. Aborting `signal` drops a queued task, or asks the worker to cancel a
    * running one (prepare tasks stop their ffmpeg; a model run cannot be interrupted and just completes).
    */
-  run<R>(body: TaskBody, transfer: ArrayBuffer[] = [], signal?: AbortSignal): Promise<R> {
+  run<R>(body: TaskBody, transfer: ArrayBuffer[] = [], signal?: AbortSignal, onPartial?: PartialHandler): Promise<R> {
     if (this.closed) return Promise.reject(new ServingError(ErrorCode.CLOSED_ERROR, 'server is shutting down'));
     return new Promise<R>((resolve, reject) => {
-      const p: Pending = { body, transfer, resolve: resolve as (r: unknown) => void, reject };
+      const p: Pending = { body, transfer, onPartial, resolve: resolve as (r: unknown) => void, reject };
       this.queue.push(p);
       signal?.addEventListener(
         'abort',
@@ -158,8 +162,15 @@ export class WorkerGroup {
     if (r.returned) this.onReturned?.(r.returned);
     const p = slot.busy;
     if (!p || r.id !== slot.id) return;
+    if ('partial' in r) {
+      const id = r.id;
+      p.onPartial?.(r.partial, (msg) => {
+        if (slot.busy === p && slot.id === id) slot.worker.postMessage({ ...msg, id });
+      });
+      return;
+    }
     slot.busy = null;
-    if (r.ok) p.resolve(r.result);
+    if (r.ok === true) p.resolve(r.result);
     else p.reject(new ServingError(r.code, r.message));
     this.pump();
   }

@@ -22,6 +22,8 @@ export interface Preprocessed {
 }
 
 export async function preprocessInput(ref: PipelineRef, input: OpInput, signal?: AbortSignal): Promise<Preprocessed> {
+  // Already the network input (with its batch dimension): nothing to do.
+  if (input.kind === 'tensor') return { tensor: { data: input.data, dims: input.dims }, decodeMs: 0, preprocessMs: 0 };
   const spec = resolvePipeline(ref);
   const t0 = performance.now();
   let tensor: FloatTensor;
@@ -31,7 +33,9 @@ export async function preprocessInput(ref: PipelineRef, input: OpInput, signal?:
     tensor = preprocessFrames(spec, { data: input.frames, T, H, W });
   } else {
     // Frame-wise pipelines (PP-TSM) transform each sampled frame while ffmpeg decodes the next (see preprocessVideo).
-    tensor = await preprocessVideo(spec, input.bytes, {
+    // Inputs by reference arrive here as allowed local paths (the worker resolves "video_url" to a download).
+    if (input.kind === 'url') throw new Error('a video_url must be fetched before preprocessing');
+    tensor = await preprocessVideo(spec, input.kind === 'path' ? input.path : input.bytes, {
       signal,
       onTimings: (t) => {
         decodeMs = t.decodeMs;

@@ -7,12 +7,19 @@ import { parseFramesShape, ShapeSyntaxError } from '../protocol/shape.ts';
 import { ByteSpan, JsonBodyError, parseJsonBytes, type JsonValue } from './jsonbody.ts';
 import { ProtoBodyError, readRequestMessage, type ProtoRequestFields } from './protobody.ts';
 import { parseNpyHeader } from '../video/npy.ts';
+import type { V2Meta } from './v2-request.ts';
+import { isReferenceKey, readReferenceKeys, type TimelineParams } from './timeline-request.ts';
 
 export type WireString = string | ByteSpan;
 
 export type OpInput =
   | { kind: 'frames'; frames: Uint8Array; shape: [number, number, number, number] }
-  | { kind: 'video'; bytes: Uint8Array };
+  | { kind: 'video'; bytes: Uint8Array }
+  /** By reference ("video_path", "video_url"): checked against the config's allow-list where it is opened. */
+  | { kind: 'path'; path: string }
+  | { kind: 'url'; url: string }
+  /** The model's own input, already preprocessed (Open Inference Protocol v2 clients may send it). */
+  | { kind: 'tensor'; data: Float32Array; dims: number[] };
 
 export interface RequestMeta {
   logid: string;
@@ -21,10 +28,16 @@ export interface RequestMeta {
   method: string;
   keys: string[];
   topk?: number;
+  /** Open Inference Protocol v2 requests: the id and the outputs asked for. */
+  v2?: V2Meta;
   /** `timings`: answer the server's per-stage timings too (key "timings", a JSON object of ms). */
   timings?: boolean;
   /** `frames_seen`: answer the model's input frames as PNG tensors (the debug view of the web page). */
   framesSeen?: boolean;
+  /** "window"/"stride"/"threshold": answer a timeline of windows. */
+  timeline?: TimelineParams;
+  /** "timeout_ms": the request's own deadline. */
+  timeoutMs?: number;
 }
 
 export interface DecodedRequest {
@@ -144,7 +157,7 @@ export function readProtoRequest(bytes: Uint8Array): RequestFields {
 
 // ---------------------------------------------------------------- the op's inputs
 
-const KNOWN_KEYS = 'frames + frames_shape (raw RGB frames, as the seed client sends), or video (base64 of a video file); optional topk, timings, frames_seen';
+const KNOWN_KEYS = 'frames + frames_shape (raw RGB frames, as the seed client sends), video (base64 of a video file), video_path or video_url; optional topk, timings, frames_seen, window, stride, threshold, timeout_ms';
 
 /** Keys that ask for more in the answer; off unless sent (old clients see the seed's answer). */
 const FLAG_KEYS = { timings: 'timings', frames_seen: 'framesSeen' } as const;
@@ -179,7 +192,7 @@ export function decodeRequest(f: RequestFields, parseMs: number, opts: DecodeOpt
     } else put(t.name, t);
   });
   for (const k of items.keys()) {
-    if (k !== 'frames' && k !== 'frames_shape' && k !== 'video' && k !== 'topk' && !Object.hasOwn(FLAG_KEYS, k)) {
+    if (k !== 'frames' && k !== 'frames_shape' && k !== 'video' && k !== 'topk' && !Object.hasOwn(FLAG_KEYS, k) && !isReferenceKey(k)) {
       throw inputError(`unexpected key received: "${k}"; expected ${KNOWN_KEYS}`);
     }
   }
@@ -194,11 +207,21 @@ export function decodeRequest(f: RequestFields, parseMs: number, opts: DecodeOpt
     const v = items.get(key);
     if (v !== undefined) meta[field as 'timings' | 'framesSeen'] = flagValue(key, v);
   }
+  const refs = readReferenceKeys((k) => {
+    const v = items.get(k);
+    if (v !== undefined && isTensor(v)) throw inputError(`"${k}" must be a string value`);
+    return v === undefined ? undefined : String(v);
+  });
+  if (refs.timeline) meta.timeline = refs.timeline;
+  if (refs.timeoutMs !== undefined) meta.timeoutMs = refs.timeoutMs;
   const t0 = now();
   const frames = items.get('frames');
   const video = items.get('video');
   let input: OpInput;
-  if (video !== undefined) {
+  if (refs.input) {
+    if (video !== undefined || frames !== undefined) throw inputError(`send one input: "${refs.input.kind === 'path' ? 'video_path' : 'video_url'}", "video" or "frames"`);
+    input = refs.input;
+  } else if (video !== undefined) {
     if (frames !== undefined || items.has('frames_shape')) throw inputError('send either "video" or "frames" + "frames_shape", not both');
     const bytes = isTensor(video) ? tensorBytes(video, 'video') : decodeBase64(video, 'video');
     if (bytes.length === 0) throw inputError('"video" is empty');

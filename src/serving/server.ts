@@ -17,7 +17,8 @@ import { ServingMetrics } from './metrics.ts';
 import { BodyPool } from './body.ts';
 import { startHttp, stopHttp } from './http.ts';
 import { startGrpc, stopGrpc } from './grpc.ts';
-import { resolvePipeline, type PipelineRef } from './preprocess.ts';
+import type { PipelineRef } from './preprocess.ts';
+import { choosePipeline, pipelineMismatch } from './pipeline-choice.ts';
 import type { SessionInit } from './messages.ts';
 import { warmupInput } from './warmup.ts';
 import { predictionPath } from '../protocol/types.ts';
@@ -30,14 +31,16 @@ export class StartupError extends Error {
 export interface ServeOptions {
   /** A parsed config or the path of a pipeline YAML. */
   config: ServingConfig | string;
-  /** `-n`: PPTSM | PPTSN, or a pipeline spec (tests pass a small one for the tiny model). */
-  pipeline: PipelineRef;
+  /** `-n`: a PIPELINES name or a pipeline spec (tests pass small ones); unset: op paddlevideo_config, else PPTSM. */
+  pipeline?: PipelineRef;
   labelList?: string;
   strictDevice?: boolean;
   /** Override the config's ports (0 = any free port). */
   httpPort?: number;
   rpcPort?: number;
   host?: string;
+  /** The model's name on the Open Inference Protocol v2 routes (default: the op's name). */
+  modelName?: string;
   /** Default: ./PipelineServingLogs */
   logDir?: string;
   /** Lines worth showing on the console (startup, warnings); the CLI prints them. */
@@ -125,9 +128,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const httpPort = opts.httpPort ?? config.httpPort;
   const rpcPort = opts.rpcPort ?? config.rpcPort;
   const op = config.ops[0]!;
-  // Fail on a bad pipeline name before anything slow.
+  // Fail on a bad pipeline name or PaddleVideo config before anything slow.
+  let pipeline: ReturnType<typeof choosePipeline>;
   try {
-    resolvePipeline(opts.pipeline);
+    pipeline = choosePipeline(opts.pipeline, op);
   } catch (e) {
     throw new StartupError((e as Error).message);
   }
@@ -153,6 +157,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     const feed = model.feeds[0];
     if (!feed) throw new StartupError(`the serving model in ${model.dir} declares no feed_var`);
     const fetch = pickFetch(model, op);
+    const mismatch = pipelineMismatch(pipeline.spec, feed.shape);
+    if (mismatch) throw new StartupError(mismatch);
+    if (pipeline.note) {
+      log.info(pipeline.note);
+      say(pipeline.note);
+    }
     const labels = loadLabels(
       [opts.labelList, op.labelList, model.labelListPath],
       log,
@@ -167,11 +177,14 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       strictDevice: opts.strictDevice,
       intraOpThreads: lsc.threadNum ?? Math.max(1, Math.floor(cores / op.concurrency)),
     };
-    const prepStart = WorkerGroup.start('prepare', op.preprocessWorkers, { role: 'prepare', pipeline: opts.pipeline });
+    // The network's input with its batch dimension (a serving conf's feed shape usually leaves it out).
+    const feedShape = feed.shape[0] === -1 || feed.shape[0] === 1 ? feed.shape : [-1, ...feed.shape];
+    const prepStart = WorkerGroup.start('prepare', op.preprocessWorkers, { role: 'prepare', pipeline: pipeline.spec, feed: { name: feed.name, shape: feedShape }, long: { sources: config.long.sources, timeline: config.long.timeline } });
     // Infer workers load the .onnx file themselves (also when a crashed one restarts): no copy of the model bytes
     // per worker, none kept on this thread. Only a model translated in memory at startup is passed as bytes.
     const inferStart = WorkerGroup.start('infer', op.concurrency, { role: 'infer', model: model.onnxFile ?? model.onnx, session, feedName: feed.name, fetchName: fetch.name });
     const modelInfo = { dir: model.dir, source: model.source };
+    const modelName = opts.modelName ?? op.name;
     model = null;
     const [p, i] = await Promise.allSettled([prepStart, inferStart]);
     if (p.status === 'fulfilled') prepare = p.value.group;
@@ -201,6 +214,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         autoBatchingTimeoutMs: op.autoBatchingTimeoutMs,
         topk: op.topk,
         labels,
+        timelineThreshold: config.long.timeline.threshold,
       },
       prepare!,
       infer!,
@@ -233,8 +247,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     }
 
     const metrics = new ServingMetrics(() => videoOp.inFlight, () => videoOp.queued);
-    const ctx = { op: videoOp, logger: log, metrics };
     let closing = false;
+    const served = { name: modelName, feed: { name: feed.name, shape: feedShape }, classes, ready: () => !closing };
+    const ctx = { op: videoOp, logger: log, metrics, model: served };
     const health = () => ({
       status: closing ? 'closing' : 'ok',
       op: op.name,
@@ -246,12 +261,11 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       queued: videoOp.queued,
       concurrency: op.concurrency,
     });
-    const pipelineName = typeof opts.pipeline === 'string' ? opts.pipeline : opts.pipeline.name;
     const webStatus = (): WebStatus => ({
       status: closing ? 'closing' : 'ok',
       op: op.name,
       predict_path: predictionPath(op.name),
-      pipeline: pipelineName,
+      pipeline: pipeline.spec.name,
       model: { dir: modelInfo.dir, source: modelInfo.source, input: { name: feed.name, shape: dims }, output: { name: fetch.name, alias: fetch.alias }, classes },
       provider,
       labels: { loaded: labels.size > 0, count: labels.size, source: labels.source },
@@ -276,11 +290,11 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       boundRpc = g.port;
     }
     const lines = [
-      `model ${modelInfo.dir} (${modelInfo.source}; feed ${feed.name} [${feed.shape.join(', ')}], fetch ${fetch.name} alias ${fetch.alias}), preprocessing ${pipelineName}`,
+      `model ${modelInfo.dir} (${modelInfo.source}; feed ${feed.name} [${feed.shape.join(', ')}], fetch ${fetch.name} alias ${fetch.alias}), preprocessing ${pipeline.source}`,
       `provider ${provider} (requested ${lsc.device}${lsc.devices.length ? ` devices ${lsc.devices.join(',')}` : ''}), concurrency ${op.concurrency}, ${session.intraOpThreads} threads per session, ${op.preprocessWorkers} preprocessing workers`,
       `labels: ${labels.source ?? 'class indices (no label list)'}`,
       `warm-up inference ${warmupMs.toFixed(0)} ms`,
-      `http_port ${boundHttp ?? '(off)'}: POST /${op.name}/prediction, GET /health, GET /metrics${config.webUi ? ', web page GET /' : ''}; rpc_port ${boundRpc ?? '(off)'}: PipelineService/inference`,
+      `http_port ${boundHttp ?? '(off)'}: POST /${op.name}/prediction, POST /v2/models/${modelName}/infer, GET /health, GET /metrics${config.webUi ? ', web page GET /' : ''}; rpc_port ${boundRpc ?? '(off)'}: PipelineService/inference, GRPCInferenceService`,
     ];
     for (const l of lines) log.info(l);
     for (const l of lines) say(l);

@@ -3,8 +3,9 @@
 //  - 'infer':   input tensor → onnxruntime session run → score tensor (the session lives here, one per worker).
 // Heavy payloads arrive and leave as transferred ArrayBuffers; nothing big is copied between threads.
 import { parentPort, workerData } from 'node:worker_threads';
-import { ErrorCode, toServingError } from '../errors.ts';
-import { readJsonRequest, readProtoRequest, decodeRequest } from './request.ts';
+import { ErrorCode, inputError, toServingError } from '../errors.ts';
+import { readJsonRequest, readProtoRequest, decodeRequest, type DecodedRequest } from './request.ts';
+import { readV2JsonRequest, readV2ProtoRequest } from './v2-request.ts';
 import { preprocessInput, resolvePipeline, type PipelineSpec } from './preprocess.ts';
 import { sampleIndices } from '../video/pipelines.ts';
 import { useSpawnerProcess } from '../video/ffmpeg.ts';
@@ -12,6 +13,8 @@ import { modelInputImages } from '../video/seen.ts';
 import { encodePng } from '../video/png.ts';
 import type { FloatTensor } from '../tensor.ts';
 import type { WorkerInit, WorkerReply, WorkerTask, PrepareResult, InferResult } from './messages.ts';
+import { DEFAULT_LONG_CONF } from './long-config.ts';
+import { streamWindows, withLocalInput, type TimelinePartial } from './timeline-worker.ts';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -21,22 +24,67 @@ function fail(id: number, e: unknown, fallbackCode: number): WorkerReply {
   return { id, ok: false, code: err.code, message: err.message };
 }
 
-async function prepare(task: Extract<WorkerTask, { kind: 'prepare' }>, pipeline: PipelineSpec, signal: AbortSignal): Promise<{ reply: WorkerReply; transfer: ArrayBuffer[] }> {
-  const t0 = performance.now();
-  const raw = Buffer.from(task.raw.buffer, task.raw.byteOffset, task.raw.byteLength);
+function readRequest(task: Extract<WorkerTask, { kind: 'prepare' }>, raw: Buffer, pipeline: PipelineSpec, t0: number): DecodedRequest {
+  const feed = init.role === 'prepare' ? init.feed : undefined;
+  if (task.format === 'v2-json') return readV2JsonRequest(raw, task.headerLength ?? null, feed);
+  if (task.format === 'v2-proto') return readV2ProtoRequest(raw, feed);
   const fields = task.format === 'json' ? readJsonRequest(raw) : readProtoRequest(raw);
   // Raw frames: only the frames the Sampler picks are base64-decoded.
-  const req = decodeRequest(fields, performance.now() - t0, { framesWanted: (T) => sampleIndices(pipeline, T) });
-  const pre = await preprocessInput(pipeline, req.input, signal);
-  const result: PrepareResult = {
-    meta: req.meta,
-    input: pre.tensor.data,
-    dims: pre.tensor.dims,
-    timings: { parse: req.timings.parse, base64: req.timings.base64, decode: pre.decodeMs, preprocess: pre.preprocessMs },
-  };
-  if (req.meta.framesSeen) result.framesSeen = framesSeen(pipeline, pre.tensor);
-  const pngs = result.framesSeen?.images.map((f) => f.png.buffer as ArrayBuffer) ?? [];
-  return { reply: { id: task.id, ok: true, result }, transfer: [pre.tensor.data.buffer as ArrayBuffer, ...pngs] };
+  return decodeRequest(fields, performance.now() - t0, { framesWanted: (T) => sampleIndices(pipeline, T) });
+}
+
+/** A running prepare task's way back to the main thread before its final reply (timelines). */
+interface TaskChannel {
+  post(p: TimelinePartial): void;
+  /** Resolves on the main thread's next credit (credits that came earlier count). */
+  credit(): Promise<void>;
+}
+
+async function prepare(task: Extract<WorkerTask, { kind: 'prepare' }>, pipeline: PipelineSpec, signal: AbortSignal, chan: TaskChannel): Promise<{ reply: WorkerReply; transfer: ArrayBuffer[] }> {
+  const t0 = performance.now();
+  const raw = Buffer.from(task.raw.buffer, task.raw.byteOffset, task.raw.byteLength);
+  const req = readRequest(task, raw, pipeline, t0);
+  const long = init.role === 'prepare' && init.long ? init.long : DEFAULT_LONG_CONF;
+  const { timeline, timeoutMs } = req.meta;
+  if (timeoutMs !== undefined && timeoutMs > long.timeline.maxTimeoutMs)
+    throw inputError(`"timeout_ms" ${timeoutMs} is more than this server allows (timeline.max_timeout_ms ${long.timeline.maxTimeoutMs})`);
+  if (timeline && (req.input.kind === 'frames' || req.input.kind === 'tensor'))
+    throw inputError('a timeline ("window") needs a compressed video ("video", "video_path" or "video_url"): raw frames and tensors carry no timestamps');
+  // The main thread learns the request's own deadline, and that windows are coming, before the slow part.
+  if (timeline || timeoutMs !== undefined) chan.post({ type: 'start', timeoutMs, timeline: timeline !== undefined, topk: req.meta.topk });
+  return withLocalInput(req.input, long.sources, signal, async (input) => {
+    const parsed = { parse: req.timings.parse, base64: req.timings.base64 };
+    if (timeline) {
+      if (input.kind === 'frames' || input.kind === 'url' || input.kind === 'tensor') throw new Error(`unexpected ${input.kind} input for a timeline`);
+      let decode = 0;
+      let preprocess = 0;
+      const summary = await streamWindows(pipeline, input.kind === 'path' ? input.path : input.bytes, {
+        params: timeline,
+        conf: long.timeline,
+        signal,
+        post: (p) => {
+          if (p.type === 'windows') {
+            decode += p.decodeMs;
+            preprocess += p.preprocessMs;
+          }
+          chan.post(p);
+        },
+        credit: chan.credit,
+      });
+      const result: PrepareResult = { meta: req.meta, input: new Float32Array(0), dims: [], timings: { ...parsed, decode, preprocess }, timeline: summary };
+      return { reply: { id: task.id, ok: true, result }, transfer: [] };
+    }
+    const pre = await preprocessInput(pipeline, input, signal);
+    const result: PrepareResult = {
+      meta: req.meta,
+      input: pre.tensor.data,
+      dims: pre.tensor.dims,
+      timings: { ...parsed, decode: pre.decodeMs, preprocess: pre.preprocessMs },
+    };
+    if (req.meta.framesSeen) result.framesSeen = framesSeen(pipeline, pre.tensor);
+    const pngs = result.framesSeen?.images.map((f) => f.png.buffer as ArrayBuffer) ?? [];
+    return { reply: { id: task.id, ok: true, result }, transfer: [pre.tensor.data.buffer as ArrayBuffer, ...pngs] };
+  });
 }
 
 /** The model input [1, ...] back as PNG images (the request's `frames_seen`). */
@@ -58,22 +106,47 @@ async function main(): Promise<void> {
     useSpawnerProcess();
     port.postMessage({ ready: true });
     const running = new Map<number, AbortController>();
+    const credits = new Map<number, { given: number; wake: (() => void) | null }>();
     port.on('message', (task: WorkerTask) => {
       if (task.kind === 'abort') {
         running.get(task.id)?.abort();
         return;
       }
+      if (task.kind === 'credit') {
+        const c = credits.get(task.id);
+        if (!c) return;
+        c.given++;
+        c.wake?.();
+        return;
+      }
       if (task.kind !== 'prepare') return;
       const ac = new AbortController();
       running.set(task.id, ac);
+      const credit = { given: 0, wake: null as (() => void) | null };
+      credits.set(task.id, credit);
+      ac.signal.addEventListener('abort', () => credit.wake?.(), { once: true });
+      const chan: TaskChannel = {
+        post: (p) => port.postMessage({ id: task.id, partial: p } satisfies WorkerReply, p.type === 'windows' ? [p.input.buffer as ArrayBuffer] : []),
+        credit: async () => {
+          while (credit.given === 0) {
+            ac.signal.throwIfAborted();
+            await new Promise<void>((resolve) => (credit.wake = resolve));
+            credit.wake = null;
+          }
+          credit.given--;
+        },
+      };
       // The request buffer goes back once the work is done (parsed values may be views of it until then).
       const returned = task.raw.buffer as ArrayBuffer;
-      prepare(task, pipeline, ac.signal)
+      prepare(task, pipeline, ac.signal, chan)
         .then(
           ({ reply, transfer }) => port.postMessage({ ...reply, returned }, [...transfer, returned]),
           (e) => port.postMessage({ ...fail(task.id, e, ErrorCode.INPUT_PARAMS_ERROR), returned }, [returned]),
         )
-        .finally(() => running.delete(task.id));
+        .finally(() => {
+          running.delete(task.id);
+          credits.delete(task.id);
+        });
     });
     return;
   }

@@ -8,6 +8,7 @@ import { inputError } from '../errors.ts';
 import { containerFrameCount } from './container.ts';
 import { cleanLogLine, runFfmpeg, spawnFfmpeg, StderrLog, stderrTail, waitForExit } from './ffmpeg.ts';
 import { appliedRotation, DEFAULT_ORIENTATION, rotateRgb, type Orientation } from './rotate.ts';
+import { seekFrames, SeekUnverified } from './seek.ts';
 
 /** RGB uint8 frames, C order [T,H,W,3]. */
 export interface Frames {
@@ -43,9 +44,16 @@ export interface DecodeOptions {
   signal?: AbortSignal;
   /** How rotation metadata turns the frames (default 'display'; see rotate.ts for the OpenCV versions). */
   orientation?: Orientation;
+  /**
+   * Sampled decoding may decode only the packets the sampled frames need (seek.ts; default true). The frames are the
+   * same either way; false always decodes every frame.
+   */
+  seek?: boolean;
+  /** Told which way sampled frames were decoded: 'seek' (packets fed of the video's frames) or 'full' (and why). */
+  onDecodePath?: (path: { mode: 'seek'; packets: number; frames: number } | { mode: 'full'; reason: string }) => void;
 }
 
-function describe(input: VideoInput): string {
+export function describe(input: VideoInput): string {
   return typeof input === 'string' ? `'${input}'` : `uploaded video (${input.byteLength} bytes)`;
 }
 
@@ -53,7 +61,7 @@ function describe(input: VideoInput): string {
  * Gives ffmpeg a seekable file for the input: paths as they are, bytes in a private temp file (removed afterwards).
  * Compressed containers such as mp4 with the moov atom at the end cannot be demuxed from a pipe.
  */
-async function withInputFile<R>(input: VideoInput, fn: (path: string) => Promise<R>): Promise<R> {
+export async function withInputFile<R>(input: VideoInput, fn: (path: string) => Promise<R>): Promise<R> {
   // The file: protocol keeps ffmpeg from reading a path as an option ("-x.mp4") or another protocol ("http:...").
   if (typeof input === 'string') return fn(`file:${input}`);
   if (input.byteLength === 0) throw inputError('video is empty (0 bytes)');
@@ -89,7 +97,7 @@ export function parseRate(s: string | undefined): number {
 }
 
 /** Turns an ffmpeg failure on the input into a user-facing error. */
-function inputFailure(what: string, stderr: string): Error {
+export function inputFailure(what: string, stderr: string): Error {
   const tail = stderrTail(stderr);
   if (/No such file or directory/.test(stderr)) return inputError(`${what}: file not found`);
   if (/Permission denied/.test(stderr)) return inputError(`${what}: permission denied`);
@@ -107,7 +115,7 @@ function inputFailure(what: string, stderr: string): Error {
  * Truncated files, as ffmpeg's demuxers report them: mov/mp4 "partial file" (index points past the end), matroska/webm
  * "Read error" at the cut. A truncated AVI is not detectable this way (its frames up to the cut decode, as with cv2).
  */
-function truncation(stderr: string): string | undefined {
+export function truncation(stderr: string): string | undefined {
   const m = /(stream \d+, offset 0x[0-9a-f]+: partial file|\[matroska,webm @ [^\]]+\] Read error|File ended prematurely[^\n]*)/i.exec(stderr);
   return m?.[1];
 }
@@ -118,7 +126,7 @@ function lastFrameStat(stderr: string): number {
   return stats.length ? Number(stats[stats.length - 1]![1]) : 0;
 }
 
-function parseReport(stderr: string, what: string, orientation: Orientation): ProbeReport {
+export function parseReport(stderr: string, what: string, orientation: Orientation): ProbeReport {
   const lines = stderr.split(/\r?\n/);
   const inputLine = lines.find((l) => l.startsWith('Input #0, '));
   if (!inputLine) throw inputFailure(what, stderr);
@@ -207,11 +215,31 @@ export async function probeVideo(input: VideoInput, opts: DecodeOptions = {}): P
 /** Up to this many pixels (frames x width x height, ~20 s of 320x240) a single decoder thread is used. */
 const SINGLE_THREAD_WORK = 32_000_000;
 
-interface DecodeResult {
+/** One ffmpeg decode of the first video stream. */
+export interface DecodeRun {
+  /** ffmpeg input (a `file:` URL). */
+  path: string;
+  /** The input as error messages name it. */
+  what: string;
+  /** At most this many frames are decoded. */
+  cap: number;
+  /** Only these frame numbers (ascending) are converted and piped; a null output counts every decoded frame. */
+  select?: readonly number[];
+  /** Clockwise turn of the frames, when known before the run (else read from this run's report of the input). */
+  rotation?: number;
+  /** Pixels to decode (frames x coded size), 0 if unknown: picks the decoder's thread count. */
+  work: number;
+  /** Demuxer for inputs that are not containers ('h264', 'mjpeg': the elementary streams seek.ts writes). */
+  format?: string;
+}
+
+export interface DecodeResult {
   /** Frames the decoder produced (at most the cap). */
   decoded: number;
   width: number;
   height: number;
+  /** ffmpeg's log (bounded, see StderrLog). */
+  stderr: string;
 }
 
 /**
@@ -219,16 +247,13 @@ interface DecodeResult {
  * converted and piped; a second null output still counts every decoded frame. `onFrame` gets each piped frame with
  * its frame number; the buffer is reused, so copy what you keep.
  */
-async function runDecode(
-  path: string,
-  what: string,
-  cap: number,
-  select: readonly number[] | undefined,
-  knownRotation: number | undefined,
-  work: number,
+export async function runDecode(
+  run: DecodeRun,
   onFrame: (index: number, rgb: Uint8Array, width: number, height: number) => void,
   opts: DecodeOptions,
 ): Promise<DecodeResult> {
+  const { path, what, cap, select, rotation: knownRotation, work } = run;
+  const input = [...(run.format ? ['-f', run.format] : []), '-i', path];
   const capArgs = ['-frames:v', String(cap)];
   const rgbOut = (filter: string[]): string[] => [
     '-map', '0:V:0', ...capArgs, ...filter, '-vsync', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
@@ -242,10 +267,10 @@ async function runDecode(
   if (select) {
     const expr = select.length ? select.map((n) => `eq(n\\,${n})`).join('+') : '0';
     // The counting output comes first so that ffmpeg's "frame=" statistics report it.
-    args = [...decoder, '-noautorotate', '-i', path, '-map', '0:V:0', ...capArgs, '-vsync', 'passthrough', '-f', 'null', '-'];
+    args = [...decoder, '-noautorotate', ...input, '-map', '0:V:0', ...capArgs, '-vsync', 'passthrough', '-f', 'null', '-'];
     args.push(...rgbOut(['-vf', `select=${expr}`]));
   } else {
-    args = [...decoder, '-noautorotate', '-i', path, ...rgbOut([])];
+    args = [...decoder, '-noautorotate', ...input, ...rgbOut([])];
   }
   const child = spawnFfmpeg(args, opts);
   const log = new StderrLog();
@@ -321,10 +346,10 @@ async function runDecode(
     else pending.push(c);
   });
 
-  const run = await exited;
-  const stderr = run.stderr;
+  const exit = await exited;
+  const stderr = exit.stderr;
   if (failure) throw failure;
-  if (run.code !== 0) {
+  if (exit.code !== 0) {
     // The probe already found video packets: a decoder that never produced a frame makes ffmpeg fail at the end.
     if (piped === 0 && !truncation(stderr) && /Error while decoding|Conversion failed/.test(stderr))
       throw inputError(`${what} has no decodable video frames (ffmpeg: ${stderrTail(stderr, 3)})`);
@@ -339,7 +364,7 @@ async function runDecode(
   const decoded = select ? lastFrameStat(stderr) : piped;
   if (decoded === 0) throw inputError(`${what} has no decodable video frames`);
   const quarter = rotation === 90 || rotation === 270;
-  return { decoded, width: quarter ? height : width, height: quarter ? width : height };
+  return { decoded, width: quarter ? height : width, height: quarter ? width : height, stderr };
 }
 
 /** All frames of a video as cv2.VideoCapture + BGR->RGB gives them to the seed's client. */
@@ -351,7 +376,7 @@ export async function decodeAllFrames(input: VideoInput, opts: DecodeOptions = {
     const cap = info.frames;
     let frameBytes = 0;
     let data = new Uint8Array(0);
-    const res = await runDecode(path, what, cap, undefined, info.rotation, info.work, (i, rgb) => {
+    const res = await runDecode({ path, what, cap, rotation: info.rotation, work: info.work }, (i, rgb) => {
       if (i === 0) {
         // Sized by the decoder's frame size.
         frameBytes = rgb.length;
@@ -384,6 +409,15 @@ export async function decodeSampledFrames(
   return assemble(indices, kept, W, H);
 }
 
+/**
+ * The frames `indices` (frame numbers as a full decode numbers them: cv2's reads, unreadable frames skipped; any
+ * order, repeats allowed) as [T,H,W,3] in that order, bit-identical to decodeAllFrames + indexing, decoding only
+ * what they need where the packet index allows it (seek.ts). The building block for windowed decoding.
+ */
+export async function decodeFramesAt(input: VideoInput, indices: readonly number[], opts: DecodeOptions = {}): Promise<Frames> {
+  return decodeSampledFrames(input, () => [...indices], opts);
+}
+
 /** The sampled frames by frame number (each an own copy: ffmpeg's buffers are reused), in pick order as `indices`. */
 export async function collectSampledFrames(
   input: VideoInput,
@@ -405,8 +439,11 @@ export async function collectSampledFrames(
  * The streaming form of decodeSampledFrames: `onFrame` gets each selected frame (by frame number, ascending) as soon
  * as ffmpeg delivers it, so work on it overlaps the decoding of later frames; the buffer is reused, copy what you
  * keep. Resolves with the final pick (frame numbers in pick order). If the decoder's frame count disagrees with the
- * container's, frames are picked again: `onFrame` may then see frames that the final pick does not use. Each frame
- * number reaches `onFrame` once.
+ * container's, frames are picked again: `onFrame` may then see frames that the final pick does not use.
+ *
+ * Where the packet index allows it, only the packets the picked frames need are decoded (seek.ts). If that decode
+ * cannot be verified, every frame is decoded and the picked frames are delivered again: a frame number can then
+ * reach `onFrame` twice, and the later delivery is the one that counts.
  */
 export async function forEachSampledFrame(
   input: VideoInput,
@@ -415,6 +452,19 @@ export async function forEachSampledFrame(
   opts: DecodeOptions = {},
 ): Promise<number[]> {
   const what = describe(input);
+  let reason = 'seeking turned off';
+  if (opts.seek !== false) {
+    try {
+      const sought = await seekFrames(input, what, pick, onFrame, opts);
+      if (sought) return [...sought.indices];
+      reason = 'no seekable packet index (codec, container or packet check)';
+    } catch (err) {
+      if (!(err instanceof SeekUnverified)) throw err;
+      // Frames already delivered may be wrong: the full decode below delivers every picked frame again.
+      reason = `seeking decode not verified: ${err.message}`;
+    }
+  }
+  opts.onDecodePath?.({ mode: 'full', reason });
   return withInputFile(input, async (path) => {
     const info = await frameCounts(input, path, what, opts);
     const cap = info.frames;
@@ -425,7 +475,7 @@ export async function forEachSampledFrame(
     for (let attempt = 0; attempt < 2; attempt++) {
       // A second decode converts only the frames the first did not deliver.
       const wanted = [...new Set(indices)].filter((i) => !seen.has(i)).sort((a, b) => a - b);
-      const res = await runDecode(path, what, cap, wanted, info.rotation, info.work, (i, rgb, w, h) => {
+      const res = await runDecode({ path, what, cap, select: wanted, rotation: info.rotation, work: info.work }, (i, rgb, w, h) => {
         seen.add(i);
         onFrame(i, rgb, w, h);
       }, opts);

@@ -14,14 +14,20 @@ export { ffmpegPath, useSpawnerProcess } from './ffmpeg.ts';
 export { readNpy, writeNpy, type NpyArray } from './npy.ts';
 export {
   getPipeline,
+  helperPipeline,
+  INFERENCE_HELPERS,
   PIPELINES,
+  pipelineOutputDims,
   pipelineSampler,
   preprocessFrames,
   preprocessVideo,
   sampleIndices,
+  type HelperArgs,
+  type InferenceHelper,
   type OpSpec,
   type PipelineSpec,
   type PreprocessOptions,
 } from './pipelines.ts';
+export { loadPaddleVideoConfig, parsePaddleVideoConfig, PaddleVideoConfigError, type PaddleVideoConfig } from './paddlevideo-config.ts';
 export { samplerIndices, type SamplerArgs } from './sampler.ts';
 export { DEFAULT_ORIENTATION, type Orientation } from './rotate.ts';

@@ -42,28 +42,95 @@ function deepFreeze<T>(o: T): T {
   return o;
 }
 
-export const PIPELINES: Record<string, PipelineSpec> = deepFreeze({
-  PPTSM: {
-    name: 'PPTSM',
-    ops: [
-      { op: 'Sampler', args: { num_seg: 8, seg_len: 1, valid_mode: true } },
-      { op: 'Scale', args: { short_size: 256 } },
-      { op: 'CenterCrop', args: { target_size: 224 } },
+/** The arguments of PaddleVideo's recognition inference helpers (tools/utils.py, Base_Inference_helper). */
+export interface HelperArgs {
+  num_seg: number;
+  seg_len: number;
+  short_size: number;
+  target_size: number;
+  top_k: number;
+}
+
+export interface InferenceHelper {
+  /** The constructor's defaults; a config's INFERENCE section overrides them. */
+  defaults: Readonly<HelperArgs>;
+  /** The helper's preprocess(): its operators after VideoDecoder, in order. */
+  ops(a: HelperArgs): OpSpec[];
+}
+
+/**
+ * PaddleVideo's inference helpers (tools/utils.py), one entry each: the constructor's defaults and the operators its
+ * preprocess() runs. decord's decoding (VideoDecoder backend 'decord') gives the frames cv2/ffmpeg give.
+ */
+export const INFERENCE_HELPERS: Readonly<Record<string, InferenceHelper>> = deepFreeze({
+  ppTSM_Inference_helper: {
+    defaults: { num_seg: 8, seg_len: 1, short_size: 256, target_size: 224, top_k: 1 },
+    ops: (a: HelperArgs): OpSpec[] => [
+      { op: 'Sampler', args: { num_seg: a.num_seg, seg_len: a.seg_len, valid_mode: true } },
+      { op: 'Scale', args: { short_size: a.short_size } },
+      { op: 'CenterCrop', args: { target_size: a.target_size } },
       { op: 'Image2Array' },
       { op: 'Normalization', args: IMAGENET_NORM },
     ],
   },
-  PPTSN: {
-    name: 'PPTSN',
-    ops: [
-      { op: 'Sampler', args: { num_seg: 25, seg_len: 1, valid_mode: true, select_left: true } },
-      { op: 'Scale', args: { short_size: 256, fixed_ratio: true, do_round: true, backend: 'cv2' } },
-      { op: 'TenCrop', args: { target_size: 224 } },
+  ppTSN_Inference_helper: {
+    defaults: { num_seg: 25, seg_len: 1, short_size: 256, target_size: 224, top_k: 1 },
+    ops: (a: HelperArgs): OpSpec[] => [
+      { op: 'Sampler', args: { num_seg: a.num_seg, seg_len: a.seg_len, valid_mode: true, select_left: true } },
+      { op: 'Scale', args: { short_size: a.short_size, fixed_ratio: true, do_round: true, backend: 'cv2' } },
+      { op: 'TenCrop', args: { target_size: a.target_size } },
       { op: 'Image2Array' },
       { op: 'Normalization', args: IMAGENET_NORM },
     ],
   },
 });
+
+/** Helpers PaddleVideo's recognition configs name that vidserve cannot run yet, with the reason. */
+const UNSUPPORTED_HELPERS: Record<string, string> = {
+  TimeSformer_Inference_helper: "its pyav decoding with linspace sampling, JitterScale and UniformCrop ('cthw' layout) are not implemented",
+};
+
+/** A pipeline from an inference helper's name and arguments (unset ones take the helper's defaults). */
+export function helperPipeline(name: string, helper: string, args: Partial<HelperArgs> = {}): PipelineSpec {
+  const h = INFERENCE_HELPERS[helper];
+  if (!h) {
+    const supported = Object.keys(INFERENCE_HELPERS).join(', ');
+    const why = UNSUPPORTED_HELPERS[helper];
+    throw inputError(`inference helper '${helper}' is not supported${why ? ` (${why})` : ''}; supported helpers: ${supported}`);
+  }
+  return { name, ops: h.ops({ ...h.defaults, ...args }) };
+}
+
+/** -n names: the seed's PPTSM/PPTSN and the zoo's recognizers, each its released config's INFERENCE section. */
+export const PIPELINES: Record<string, PipelineSpec> = deepFreeze({
+  PPTSM: helperPipeline('PPTSM', 'ppTSM_Inference_helper'),
+  PPTSN: helperPipeline('PPTSN', 'ppTSN_Inference_helper'),
+  // configs/recognition/pptsm/v2/pptsm_lcnet_k400_16frames_uniform.yaml (the 8-frame config: `num_seg: 8`).
+  PPTSMv2: helperPipeline('PPTSMv2', 'ppTSM_Inference_helper', { num_seg: 16 }),
+  // configs/recognition/tsm/tsm_k400_videos.yaml, configs/recognition/tsn/tsn_k400_videos.yaml.
+  TSM: helperPipeline('TSM', 'ppTSM_Inference_helper', { num_seg: 8 }),
+  TSN: helperPipeline('TSN', 'ppTSN_Inference_helper', { num_seg: 25 }),
+});
+
+/**
+ * The tensor the pipeline gives for any video ([frames, 3, size, size], no batch axis), when its operators fix it:
+ * what the model's feed must take.
+ */
+export function pipelineOutputDims(spec: PipelineSpec): number[] | undefined {
+  const sampler = pipelineSampler(spec);
+  let frames = sampler.num_seg * sampler.seg_len;
+  let size: number | undefined;
+  for (const o of spec.ops) {
+    if (o.op === 'CenterCrop') size = o.args.target_size;
+    if (o.op === 'TenCrop') {
+      size = o.args.target_size;
+      frames *= 10;
+    }
+    if (o.op === 'Image2Array' && (o.args?.transpose ?? true) === false) return undefined;
+    if (o.op === 'Image2Array' && (o.args?.data_format ?? 'tchw') !== 'tchw') return undefined;
+  }
+  return size === undefined ? undefined : [frames, 3, size, size];
+}
 
 /** A predefined pipeline by model name, case-insensitive. */
 export function getPipeline(name: string): PipelineSpec {
@@ -153,7 +220,7 @@ function frameViews(frames: Frames, order: readonly number[]): RgbImage[] {
  * Runs the operators after the Sampler on the sampled images (in sampled order). With `into` (of the output's type
  * and size) the result is written there: the fused Image2Array + Normalization writes it directly.
  */
-function runAfterSampler(spec: PipelineSpec, imgs: RgbImage[], opts: PreprocessOptions, into?: Float32Array | Uint8Array): Tensor<Float32Array | Uint8Array> {
+export function runAfterSampler(spec: PipelineSpec, imgs: RgbImage[], opts: PreprocessOptions, into?: Float32Array | Uint8Array): Tensor<Float32Array | Uint8Array> {
   if (imgs.length === 0) throw new Error(`pipeline ${spec.name}: Sampler picked no frames`);
   let stage: Stage = { kind: 'images', imgs };
   const ops = spec.ops.slice(1);
@@ -242,7 +309,7 @@ export async function preprocessVideo(
   opts: DecodeOptions & PreprocessOptions = {},
 ): Promise<Tensor<Float32Array | Uint8Array>> {
   const sampler = pipelineSampler(spec);
-  const decodeOpts = { signal: opts.signal, orientation: opts.orientation };
+  const decodeOpts: DecodeOptions = { signal: opts.signal, orientation: opts.orientation, seek: opts.seek, onDecodePath: opts.onDecodePath };
   const t0 = performance.now();
   if (framewise(spec)) {
     // Each frame is transformed straight into its slot(s) of the output, placed by the first pick (made from the

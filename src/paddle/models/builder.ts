@@ -23,7 +23,7 @@ export interface TensorRef {
 }
 
 /** Paddle 2.0's op_version_map entries for the op types our builders emit. */
-const OP_VERSIONS: Record<string, number> = { conv2d: 1, elementwise_add: 1, matmul: 1 };
+const OP_VERSIONS: Record<string, number> = { conv2d: 1, depthwise_conv2d: 1, elementwise_add: 1, elementwise_mul: 1, matmul: 1 };
 
 export class ProgramBuilder {
   private readonly vars: VarDesc[] = [];
@@ -90,17 +90,22 @@ export class ProgramBuilder {
     return out;
   }
 
-  conv2d(x: TensorRef, filter: TensorRef, stride: number, padding: number, groups = 1): TensorRef {
+  /**
+   * conv2d, or depthwise_conv2d when `depthwise` (Paddle ≥ 2.1's F.conv2d picks that op, without cuDNN, when
+   * groups = in_channels and out_channels is a multiple of it).
+   */
+  conv2d(x: TensorRef, filter: TensorRef, stride: number, padding: number, groups = 1, depthwise = false): TensorRef {
     const [cout, , kh, kw] = filter.shape as [number, number, number, number];
     const [n, , h, w] = x.shape as [number, number, number, number];
-    const out = this.tmp(`${this.uniqueName('conv2d')}.tmp_0`, [
+    const type = depthwise ? 'depthwise_conv2d' : 'conv2d';
+    const out = this.tmp(`${this.uniqueName(type)}.tmp_0`, [
       n,
       cout,
       Math.floor((h + 2 * padding - kh) / stride) + 1,
       Math.floor((w + 2 * padding - kw) / stride) + 1,
     ]);
     this.ops.push({
-      type: 'conv2d',
+      type,
       inputs: { Bias: [], Filter: [filter.name], Input: [x.name], ResidualData: [] },
       outputs: { Output: [out.name] },
       attrs: {
@@ -113,7 +118,7 @@ export class ProgramBuilder {
         data_format: str('NCHW'),
         fuse_relu_before_depthwise_conv: bool(false),
         fuse_residual_connection: bool(false),
-        use_cudnn: bool(true),
+        use_cudnn: bool(!depthwise),
         padding_algorithm: str('EXPLICIT'),
         strides: ints([stride, stride]),
         use_quantizer: bool(false),
@@ -165,9 +170,18 @@ export class ProgramBuilder {
 
   /** relu; `outName` overrides the output name (fluid layers name an appended activation after their own op). */
   relu(x: TensorRef, outName?: string): TensorRef {
-    const out = this.tmp(outName ?? `${this.uniqueName('relu')}.tmp_0`, [...x.shape]);
+    return this.activation('relu', x, outName);
+  }
+
+  /** F.sigmoid (nn.Sigmoid): the sigmoid op, output sigmoid_<n>.tmp_0. */
+  sigmoid(x: TensorRef): TensorRef {
+    return this.activation('sigmoid', x);
+  }
+
+  private activation(type: 'relu' | 'sigmoid', x: TensorRef, outName?: string): TensorRef {
+    const out = this.tmp(outName ?? `${this.uniqueName(type)}.tmp_0`, [...x.shape]);
     this.ops.push({
-      type: 'relu',
+      type,
       inputs: { X: [x.name] },
       outputs: { Out: [out.name] },
       attrs: { ...common(), use_mkldnn: bool(false), use_cudnn: bool(false) },
@@ -223,9 +237,18 @@ export class ProgramBuilder {
   }
 
   elementwiseAdd(x: TensorRef, y: TensorRef, axis = -1, outName?: string): TensorRef {
-    const out = this.tmp(outName ?? this.uniqueName('elementwise_add'), [...x.shape]);
+    return this.elementwise('elementwise_add', x, y, axis, outName);
+  }
+
+  /** paddle.multiply → elementwise_mul (y broadcasts onto x, whose shape the output keeps). */
+  elementwiseMul(x: TensorRef, y: TensorRef, axis = -1): TensorRef {
+    return this.elementwise('elementwise_mul', x, y, axis);
+  }
+
+  private elementwise(type: 'elementwise_add' | 'elementwise_mul', x: TensorRef, y: TensorRef, axis: number, outName?: string): TensorRef {
+    const out = this.tmp(outName ?? this.uniqueName(type), [...x.shape]);
     this.ops.push({
-      type: 'elementwise_add',
+      type,
       inputs: { X: [x.name], Y: [y.name] },
       outputs: { Out: [out.name] },
       attrs: {
@@ -244,7 +267,11 @@ export class ProgramBuilder {
     return out;
   }
 
-  dropout(x: TensorRef, prob: number): TensorRef {
+  /**
+   * Inference dropout. nn.Dropout's default mode upscale_in_train is the identity at inference; mode
+   * 'downscale_in_infer' is written as dropout_implementation 'downgrade_in_infer' and scales by (1 - p).
+   */
+  dropout(x: TensorRef, prob: number, mode: 'upscale_in_train' | 'downgrade_in_infer' = 'upscale_in_train'): TensorRef {
     const id = this.uniqueName('dropout');
     const out = this.tmp(`${id}.tmp_0`, [...x.shape]);
     const mask = this.tmp(`${id}.tmp_1`, [], 'uint8', false);
@@ -254,12 +281,75 @@ export class ProgramBuilder {
       outputs: { Mask: [mask.name], Out: [out.name] },
       attrs: {
         ...common(),
-        dropout_implementation: str('upscale_in_train'),
+        dropout_implementation: str(mode),
         seed: int(0),
         fix_seed: bool(false),
         is_test: bool(true),
         dropout_prob: f32(prob),
       },
+    });
+    return out;
+  }
+
+  /** paddle.squeeze(x, axes) → squeeze2 (only size-1 axes go; out squeeze_<n>.tmp_0, XShape .tmp_1). */
+  squeeze2(x: TensorRef, axes: number[]): TensorRef {
+    const id = this.uniqueName('squeeze');
+    const r = x.shape.length;
+    const drop = new Set(axes.map((a) => (a < 0 ? a + r : a)).filter((a) => x.shape[a] === 1));
+    const out = this.tmp(`${id}.tmp_0`, x.shape.filter((_, i) => !drop.has(i)));
+    const xshape = this.tmp(`${id}.tmp_1`, [0, ...x.shape]);
+    this.ops.push({
+      type: 'squeeze2',
+      inputs: { X: [x.name] },
+      outputs: { Out: [out.name], XShape: [xshape.name] },
+      attrs: { ...common(), axes: ints(axes) },
+    });
+    return out;
+  }
+
+  /** paddle.shape(x) (what dygraph-to-static makes of `x.shape` when a dim is unknown): int32 [rank]. */
+  shape(x: TensorRef): TensorRef {
+    const out = this.tmp(`${this.uniqueName('shape')}.tmp_0`, [x.shape.length], 'int32');
+    this.ops.push({ type: 'shape', inputs: { Input: [x.name] }, outputs: { Out: [out.name] }, attrs: { ...common() } });
+    return out;
+  }
+
+  /** Variable.__getitem__ with a slice (`t[start:end]` on axis 0): the slice op, output <t>_slice_<n>. */
+  slice(x: TensorRef, axes: number[], starts: number[], ends: number[]): TensorRef {
+    const dims = [...x.shape];
+    axes.forEach((a, i) => {
+      if (dims[a]! >= 0) dims[a] = Math.min(ends[i]!, dims[a]!) - Math.max(starts[i]!, 0);
+    });
+    const out = this.tmp(this.uniqueName(`${x.name}_slice`), dims, this.vars.find((v) => v.name === x.name)?.dtype ?? 'float32');
+    this.ops.push({
+      type: 'slice',
+      inputs: { EndsTensor: [], EndsTensorList: [], Input: [x.name], StartsTensor: [], StartsTensorList: [] },
+      outputs: { Out: [out.name] },
+      attrs: {
+        ...common(),
+        axes: ints(axes),
+        starts: ints(starts),
+        ends: ints(ends),
+        infer_flags: ints(axes.map(() => 1)),
+        decrease_axis: ints([]),
+      },
+    });
+    return out;
+  }
+
+  /**
+   * paddle.reshape(x, shapeTensor): reshape2 with the Shape input. Paddle cannot infer the output at export time,
+   * so its dims are declared unknown (rank = the shape tensor's length).
+   */
+  reshape2ByTensor(x: TensorRef, shape: TensorRef): TensorRef {
+    const id = this.uniqueName('reshape2');
+    const out = this.tmp(`${id}.tmp_0`, Array<number>(shape.shape[0]!).fill(-1));
+    const xshape = this.tmp(`${id}.tmp_1`, [0, ...x.shape]);
+    this.ops.push({
+      type: 'reshape2',
+      inputs: { Shape: [shape.name], ShapeTensor: [], X: [x.name] },
+      outputs: { Out: [out.name], XShape: [xshape.name] },
+      attrs: { ...common(), mkldnn_data_type: str('float32'), shape: ints([]), use_quantizer: bool(false) },
     });
     return out;
   }

@@ -99,10 +99,11 @@ export function buildResNetVd(spec: ResNetVdSpec): ProgramDesc {
 const RESNET50_VD = { imageSize: 224, stem: [32, 32, 64], depth: [3, 4, 6, 3], filters: [64, 128, 256, 512] } satisfies Partial<ResNetVdSpec>;
 
 /** PP-TSM as PaddleVideo exports it: ResNet50-vd + temporal shift, 8 segments, 224², 400 classes. */
-export function buildPPTSM(o: { numClasses?: number; segNum?: number } = {}): ProgramDesc {
+export function buildPPTSM(o: { numClasses?: number; segNum?: number; imageSize?: number } = {}): ProgramDesc {
   const segNum = o.segNum ?? 8;
   return buildResNetVd({
     ...RESNET50_VD,
+    imageSize: o.imageSize ?? RESNET50_VD.imageSize,
     frames: segNum,
     numClasses: o.numClasses ?? 400,
     variant: 'tsm',
@@ -115,9 +116,10 @@ export function buildPPTSM(o: { numClasses?: number; segNum?: number } = {}): Pr
 }
 
 /** PP-TSN: ResNet50-vd, 25 segments × 10 crops averaged, 224², 400 classes. */
-export function buildPPTSN(o: { numClasses?: number; segNum?: number; crops?: number } = {}): ProgramDesc {
+export function buildPPTSN(o: { numClasses?: number; segNum?: number; crops?: number; imageSize?: number } = {}): ProgramDesc {
   return buildResNetVd({
     ...RESNET50_VD,
+    imageSize: o.imageSize ?? RESNET50_VD.imageSize,
     frames: (o.segNum ?? 25) * (o.crops ?? 10),
     numClasses: o.numClasses ?? 400,
     variant: 'tsn',

@@ -5,7 +5,9 @@
 //  - batch_norm: running mean ≈ 0, variance ≈ 1 (so inference BN is ≈ scale·x + offset), offset small;
 //    scale 1, except where the BN output is a residual branch: 0.3 against an identity shortcut (each block then
 //    grows the signal by only ~(1 + 2·0.3²)) and 1/√2 when both sides of the add are conv+BN (projection blocks);
-//  - fc weights N(0, 0.01²), biases and anything else small.
+//  - fc weights N(0, 0.01²), biases and anything else small;
+//  - the bias of a gate (an add whose sum only feeds a sigmoid: SE modules, PP-TSMv2's temporal attention) ≈ 3, so
+//    the gate starts open (sigmoid ≈ 0.95): half-closed gates would shrink the signal 2× per SE block.
 // Values depend only on (seed, variable name), not on the order of variables.
 import { persistableVars, writeParams } from '../params.ts';
 import { dtypeSize, type OpDesc, type ParamTensor, type ProgramDesc, type VarDesc } from '../types.ts';
@@ -19,6 +21,7 @@ type Role =
   | { kind: 'bn_variance' }
   | { kind: 'fc' }
   | { kind: 'bias' }
+  | { kind: 'gate_bias' }
   | { kind: 'ones' }
   | { kind: 'zeros' }
   | { kind: 'other' };
@@ -104,6 +107,7 @@ function assignRoles(program: ProgramDesc): Map<string, Role> {
         break;
       case 'elementwise_add':
       case 'elementwise_sub':
+        if (op.type === 'elementwise_add' && feedsOnlySigmoid(op, consumers)) set(op.inputs.Y, { kind: 'gate_bias' });
         set(op.inputs.Y, { kind: 'bias' });
         set(op.inputs.X, { kind: 'bias' });
         break;
@@ -114,6 +118,11 @@ function assignRoles(program: ProgramDesc): Map<string, Role> {
     }
   }
   return roles;
+}
+
+function feedsOnlySigmoid(op: OpDesc, consumers: Map<string, OpDesc[]>): boolean {
+  const users = consumers.get(op.outputs.Out?.[0] ?? '') ?? [];
+  return users.length > 0 && users.every((u) => u.type === 'sigmoid');
 }
 
 /** BN scale: damp residual branches so a 16-block stack neither explodes nor vanishes. */
@@ -167,6 +176,9 @@ function fill(v: VarDesc, role: Role, rng: Rng): ParamTensor {
       break;
     case 'bias':
       gen(() => 0.01 * rng.normal());
+      break;
+    case 'gate_bias':
+      gen(() => 3 + 0.1 * rng.normal());
       break;
     case 'ones':
       out.fill(1);

@@ -18,6 +18,8 @@ export interface UnsupportedOp {
   block: number;
   index: number;
   output?: string;
+  /** The op's place in its source file, when it has one (PIR programs). */
+  origin?: string;
 }
 
 /** Every op of the program that has no converter, found before any translation work starts. */
@@ -30,7 +32,7 @@ export class UnsupportedOpsError extends Error {
         `  ${type} (${list.length}×): ` +
         list
           .slice(0, 5)
-          .map((o) => `block ${o.block} op #${o.index}${o.output ? ` → ${o.output}` : ''}`)
+          .map((o) => `${o.origin ?? `block ${o.block} op #${o.index}`}${o.output ? ` → ${o.output}` : ''}`)
           .join(', ') +
         (list.length > 5 ? `, … ${list.length - 5} more` : ''),
     );
@@ -69,7 +71,7 @@ export function findUnsupportedOps(program: ProgramDesc): UnsupportedOp[] {
   for (const block of program.blocks) {
     block.ops.forEach((op, index) => {
       if (!IO_OPS.has(op.type) && !CONVERTERS.has(op.type)) {
-        found.push({ type: op.type, block: block.idx, index, output: firstOutput(op) });
+        found.push({ type: op.type, block: block.idx, index, output: firstOutput(op), ...(op.origin ? { origin: op.origin } : {}) });
       }
     });
   }

@@ -1,0 +1,351 @@
+// Decoding only what the sampled frames need. From the container's packet index (container.ts: AVI idx1, MP4/MOV
+// stsz/stco/stss/stts/ctts) a plan lists the packets that the wanted frames depend on, and ffmpeg decodes an
+// elementary stream made of just those packets:
+//   - H.264 (MP4/MOV 'avc1'): for each wanted frame, the IDR before it (in decode order), then every reference
+//     picture (nal_ref_idc != 0) up to the last wanted frame of that IDR's group, plus the wanted frames themselves.
+//     Non-reference pictures that are not wanted are left out: no other picture predicts from them (that is what
+//     nal_ref_idc = 0 means), so no decoded sample changes. Groups are concatenated; each starts at an IDR, which
+//     resets the decoder, so the output is each group's pictures in presentation order, group after group.
+//   - Intra-only MJPEG (AVI 'MJPG', MOV 'jpeg'/'mjpa', every packet a keyframe): only the wanted packets.
+// Frame n is the n-th frame in presentation order, i.e. the n-th frame a full decode outputs, provided every packet
+// decodes to one frame. That is checked where it can be without decoding — every packet's structure (H.264: NAL
+// lengths fill the sample and it holds a slice; JPEG: markers up to a frame header and a scan) — and, in the run
+// itself, every fed packet must come out as one frame, at the expected size, with no decoding error logged.
+// Anything else (other codecs, an index the container does not settle, a failed check) is left to the full decode,
+// which stays the reference: decode.ts falls back to it, and test/video-seek.test.ts compares both bit for bit.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openSource, readVideoIndex, type Source, type VideoIndex } from './container.ts';
+import { runDecode, type DecodeOptions } from './decode.ts';
+import { appliedRotation, DEFAULT_ORIENTATION } from './rotate.ts';
+
+/** What decoding the wanted frames takes: the packets to feed, in decode order, and where the wanted frames come out. */
+export interface SeekPlan {
+  /** The elementary stream's format (ffmpeg demuxer name). */
+  format: 'h264' | 'mjpeg';
+  /** Frame count of the video (the container's packet count). */
+  frames: number;
+  /** Packets to decode, by decode-order number, ascending. */
+  feed: number[];
+  /** For each frame the decoder outputs from the fed packets (in output order), its frame number in the video. */
+  outputs: number[];
+  /** The wanted frame numbers, ascending, without repeats. */
+  wanted: number[];
+  /** Clockwise turn (degrees) that decoding applies, from the display matrix. */
+  rotation: number;
+}
+
+/** What the packet index says about a video before any decoding: the frame count and how to reach each frame. */
+export interface SeekIndex {
+  index: VideoIndex;
+  format: 'h264' | 'mjpeg';
+  /** Frame number (presentation order) -> packet number (decode order). */
+  packetOf: Int32Array;
+  /** Per packet: 1 if a picture others may reference (always 1 for intra-only codecs). */
+  ref: Uint8Array;
+  /** Per packet: 1 if decoding can start there (an H.264 IDR picture; every MJPEG packet). */
+  start: Uint8Array;
+  /** H.264: NAL length field size and the parameter sets in Annex B form. */
+  nalLength: number;
+  parameterSets: Uint8Array;
+}
+
+const MJPEG_CODECS = new Set(['MJPG', 'jpeg', 'mjpa']);
+
+/**
+ * Reads and checks the packet index for seeking, or undefined when this video must be decoded in full (codec or
+ * container not covered, sample description with colour information, damaged packets, a stream not starting at an
+ * IDR picture). Reads every packet's headers: O(file size) of I/O, no decoding.
+ */
+export async function readSeekIndex(src: Source): Promise<SeekIndex | undefined> {
+  const index = await readVideoIndex(src);
+  if (!index || index.frames === 0) return undefined;
+  // ffmpeg hands the container's colour description to the decoder; an elementary stream has none.
+  if (index.colour) return undefined;
+  const n = index.frames;
+  const ref = new Uint8Array(n);
+  const start = new Uint8Array(n);
+  let format: SeekIndex['format'];
+  let nalLength = 0;
+  let parameterSets: Uint8Array = new Uint8Array(0);
+  if (index.codec === 'avc1' && index.avcC) {
+    format = 'h264';
+    const cfg = parseAvcC(index.avcC);
+    if (!cfg) return undefined;
+    ({ nalLength, parameterSets } = cfg);
+    const ok = await eachPacket(src, index, (i, p) => {
+      const info = h264Picture(p, nalLength);
+      if (!info) return false;
+      ref[i] = info.ref ? 1 : 0;
+      start[i] = info.idr && index.key[i] ? 1 : 0;
+      return true;
+    });
+    if (!ok || !start[0]) return undefined;
+  } else if (MJPEG_CODECS.has(index.codec)) {
+    format = 'mjpeg';
+    if (index.key.some((k) => k === 0)) return undefined;
+    if (!(await eachPacket(src, index, (_, p) => jpegFrame(p)))) return undefined;
+    ref.fill(1);
+    start.fill(1);
+  } else return undefined;
+  // Presentation order: by presentation time, ties in decode order (what the decoder's output order gives).
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => index.pts[a]! - index.pts[b]! || a - b);
+  return { index, format, packetOf: Int32Array.from(order), ref, start, nalLength, parameterSets };
+}
+
+/** The packets that decoding `frames` (frame numbers, any order, repeats allowed) needs, and where each comes out. */
+export function planSeek(seek: SeekIndex, frames: readonly number[], orientation = DEFAULT_ORIENTATION): SeekPlan {
+  const n = seek.index.frames;
+  for (const f of frames) if (!Number.isInteger(f) || f < 0 || f >= n) throw new RangeError(`frame ${f} out of range for ${n} frames`);
+  const wanted = new Uint8Array(n);
+  // Groups by starting packet: the last start point at or before the wanted packet, and the group's last packet.
+  const groups = new Map<number, number>();
+  for (const f of new Set(frames)) {
+    const p = seek.packetOf[f]!;
+    wanted[p] = 1;
+    let s = p;
+    while (!seek.start[s]) s--; // packet 0 is a start point (readSeekIndex checks it)
+    groups.set(s, Math.max(groups.get(s) ?? s, p));
+  }
+  const rankOf = new Int32Array(n);
+  seek.packetOf.forEach((p, f) => (rankOf[p] = f));
+  const feed: number[] = [];
+  const outputs: number[] = [];
+  for (const [s, end] of [...groups].sort((a, b) => a[0] - b[0])) {
+    const group: number[] = [];
+    for (let p = s; p <= end; p++) if (seek.ref[p] || wanted[p] || p === s) group.push(p);
+    feed.push(...group);
+    // The decoder outputs a group's pictures in presentation order before the next group's IDR.
+    outputs.push(...group.map((p) => rankOf[p]!).sort((a, b) => a - b));
+  }
+  const unique = [...new Set(frames)].sort((a, b) => a - b);
+  return { format: seek.format, frames: n, feed, outputs, wanted: unique, rotation: appliedRotation(seek.index.displayAngle, orientation) };
+}
+
+/** The fed packets as one elementary stream: H.264 in Annex B (parameter sets before each group), JPEGs back to back. */
+async function elementaryStream(src: Source, seek: SeekIndex, plan: SeekPlan): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  const push = (b: Uint8Array): void => {
+    parts.push(b);
+    total += b.length;
+  };
+  const START = new Uint8Array([0, 0, 0, 1]);
+  for (const p of plan.feed) {
+    const bytes = await src.read(seek.index.offset[p]!, seek.index.size[p]!);
+    if (bytes.length !== seek.index.size[p]) throw new Error(`packet ${p} lies outside the input`);
+    if (plan.format === 'mjpeg') {
+      push(bytes);
+      continue;
+    }
+    if (seek.start[p]) push(seek.parameterSets);
+    for (let at = 0; at < bytes.length; ) {
+      const len = readLength(bytes, at, seek.nalLength);
+      push(START);
+      push(bytes.subarray(at + seek.nalLength, at + seek.nalLength + len));
+      at += seek.nalLength + len;
+    }
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const b of parts) {
+    out.set(b, at);
+    at += b.length;
+  }
+  return out;
+}
+
+/** Why a seeking decode was not used or not trusted (decode.ts then decodes in full). */
+export class SeekUnverified extends Error {}
+
+/**
+ * Decodes the frames of `plan` (made by planSeek from `seek`) and calls `onFrame` with each wanted frame number,
+ * ascending, as it arrives (the buffer is reused: copy what you keep). Throws SeekUnverified when the decoder did not
+ * output exactly one frame per fed packet at the index's frame size, or logged a decoding error: frames delivered
+ * before that may be wrong, and the caller must decode in full and deliver them again.
+ */
+export async function decodePlan(
+  src: Source,
+  seek: SeekIndex,
+  plan: SeekPlan,
+  what: string,
+  onFrame: (frame: number, rgb: Uint8Array, width: number, height: number) => void,
+  opts: DecodeOptions = {},
+): Promise<void> {
+  const stream = await elementaryStream(src, seek, plan);
+  const wanted = new Set(plan.wanted);
+  const wantedAt = plan.outputs.flatMap((f, k) => (wanted.has(f) ? [k] : []));
+  const dir = await mkdtemp(join(tmpdir(), 'vidserve-seek-'));
+  try {
+    const file = join(dir, `packets.${plan.format}`);
+    await writeFile(file, stream, { mode: 0o600 });
+    let piped = 0;
+    const { codedWidth, codedHeight } = seek.index;
+    const res = await runDecode(
+      {
+        path: `file:${file}`,
+        what,
+        cap: plan.feed.length,
+        select: wantedAt,
+        rotation: plan.rotation,
+        work: plan.feed.length * codedWidth * codedHeight,
+        format: plan.format,
+      },
+      (k, rgb, w, h) => {
+        piped++;
+        onFrame(plan.outputs[k]!, rgb, w, h);
+      },
+      opts,
+    );
+    const quarter = plan.rotation === 90 || plan.rotation === 270;
+    const [w, h] = quarter ? [res.height, res.width] : [res.width, res.height];
+    if (res.decoded !== plan.feed.length || piped !== wantedAt.length)
+      throw new SeekUnverified(`${res.decoded} frames from ${plan.feed.length} packets (${piped} of ${wantedAt.length} wanted)`);
+    if ((codedWidth && w !== codedWidth) || (codedHeight && h !== codedHeight))
+      throw new SeekUnverified(`frame size ${w}x${h}, container says ${codedWidth}x${codedHeight}`);
+    if (DECODE_ERROR.test(res.stderr)) throw new SeekUnverified('the decoder reported errors');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+// Decoder complaints in ffmpeg's log (h264, mjpeg) that mean a frame may differ from a full decode's.
+const DECODE_ERROR = /error while decoding|concealing|decode_slice_header error|no frame!|missing reference|reference picture missing|mmco: unref short failure|huffman table decode error|EOI missing|No JPEG data found|Found EOI before any SOF|Invalid data found/i;
+
+/**
+ * The frames `frames` (frame numbers in presentation order, any order, repeats allowed) of a video, exactly as a full
+ * decode gives them, decoding only the packets they need — or undefined when the video needs the full decode (see
+ * readSeekIndex; decode.ts's decodeFramesAt wraps both). `onFrame` gets each distinct frame once, ascending.
+ * Returns the video's frame count (the container's).
+ */
+export async function seekFrames(
+  input: string | Uint8Array,
+  what: string,
+  pick: (frameCount: number) => readonly number[],
+  onFrame: (frame: number, rgb: Uint8Array, width: number, height: number) => void,
+  opts: DecodeOptions = {},
+): Promise<{ frames: number; indices: readonly number[] } | undefined> {
+  const src = await openSource(input);
+  if (!src) return undefined;
+  try {
+    const seek = await readSeekIndex(src);
+    opts.signal?.throwIfAborted();
+    if (!seek) return undefined;
+    const indices = pick(seek.index.frames);
+    for (const f of indices) if (!Number.isInteger(f) || f < 0 || f >= seek.index.frames) return undefined; // let the full path report it
+    const plan = planSeek(seek, indices, opts.orientation);
+    try {
+      await decodePlan(src, seek, plan, what, onFrame, opts);
+    } catch (err) {
+      // ffmpeg failing on the elementary stream is not the user's error: the full decode decides.
+      if (opts.signal?.aborted || err instanceof SeekUnverified) throw err;
+      throw new SeekUnverified((err as Error).message);
+    }
+    opts.onDecodePath?.({ mode: 'seek', packets: plan.feed.length, frames: seek.index.frames });
+    return { frames: seek.index.frames, indices };
+  } finally {
+    await src.close();
+  }
+}
+
+// ------------------------------------------------------------------------------------------------- packet checks
+
+function readLength(b: Uint8Array, at: number, size: number): number {
+  let v = 0;
+  for (let i = 0; i < size; i++) v = v * 256 + b[at + i]!;
+  return v;
+}
+
+/** avcC: NAL length size and the SPS/PPS as Annex B. */
+function parseAvcC(c: Uint8Array): { nalLength: number; parameterSets: Uint8Array } | undefined {
+  if (c.length < 7 || c[0] !== 1) return undefined;
+  const nalLength = (c[4]! & 3) + 1;
+  if (nalLength === 3) return undefined; // not allowed for H.264 in MP4; ffmpeg rejects it too
+  const sets: number[] = [];
+  let at = 5;
+  for (const mask of [0x1f, 0xff]) {
+    if (at >= c.length) return undefined;
+    const count = c[at++]! & mask;
+    for (let i = 0; i < count; i++) {
+      if (at + 2 > c.length) return undefined;
+      const len = (c[at]! << 8) | c[at + 1]!;
+      at += 2;
+      if (len === 0 || at + len > c.length) return undefined;
+      sets.push(0, 0, 0, 1, ...c.subarray(at, at + len));
+      at += len;
+    }
+  }
+  return sets.length ? { nalLength, parameterSets: Uint8Array.from(sets) } : undefined;
+}
+
+/**
+ * One MP4 H.264 sample: its NAL units must fill it exactly and include a coded slice. Whether the picture is a
+ * reference (any slice with nal_ref_idc != 0) and an IDR picture.
+ */
+function h264Picture(b: Uint8Array, nalLength: number): { ref: boolean; idr: boolean } | undefined {
+  let slices = 0;
+  let ref = false;
+  let idr = false;
+  let at = 0;
+  while (at < b.length) {
+    if (at + nalLength > b.length) return undefined;
+    const len = readLength(b, at, nalLength);
+    at += nalLength;
+    if (len === 0 || at + len > b.length) return undefined;
+    const h = b[at]!;
+    if (h & 0x80) return undefined; // forbidden_zero_bit
+    const type = h & 0x1f;
+    if (type >= 1 && type <= 5) {
+      slices++;
+      if (h & 0x60) ref = true;
+      if (type === 5) idr = true;
+    }
+    at += len;
+  }
+  return slices ? { ref, idr } : undefined;
+}
+
+/** A JPEG that ffmpeg's MJPEG decoder turns into a frame: SOI, well-formed marker segments, a frame header, a scan. */
+function jpegFrame(b: Uint8Array): boolean {
+  if (b.length < 4 || b[0] !== 0xff || b[1] !== 0xd8) return false;
+  let sof = false;
+  for (let at = 2; at + 4 <= b.length; ) {
+    if (b[at] !== 0xff) return false;
+    const m = b[at + 1]!;
+    if (m === 0xff) {
+      at++; // fill byte
+      continue;
+    }
+    if (m === 0xd9) return false; // EOI before a scan
+    if (m === 0x01 || (m >= 0xd0 && m <= 0xd7)) {
+      at += 2;
+      continue;
+    }
+    const len = (b[at + 2]! << 8) | b[at + 3]!;
+    if (len < 2 || at + 2 + len > b.length) return false;
+    // Baseline, extended and progressive Huffman frames (the ones ffmpeg's mjpeg decoder handles as such).
+    if (m === 0xc0 || m === 0xc1 || m === 0xc2) sof = len >= 11;
+    if (m === 0xda) return sof && len >= 8;
+    at += 2 + len;
+  }
+  return false;
+}
+
+/** Calls `check` with every packet's bytes, reading files in large sequential blocks; false as soon as one fails. */
+async function eachPacket(src: Source, index: VideoIndex, check: (i: number, packet: Uint8Array) => boolean): Promise<boolean> {
+  const BLOCK = 8 * 1024 * 1024;
+  let block: Uint8Array = new Uint8Array(0);
+  let blockAt = 0;
+  for (let i = 0; i < index.frames; i++) {
+    const at = index.offset[i]!;
+    const size = index.size[i]!;
+    if (at < blockAt || at + size > blockAt + block.length) {
+      block = await src.read(at, Math.max(BLOCK, size));
+      blockAt = at;
+      if (block.length < size) return false;
+    }
+    if (!check(i, block.subarray(at - blockAt, at - blockAt + size))) return false;
+  }
+  return true;
+}

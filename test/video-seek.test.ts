@@ -1,0 +1,173 @@
+// Seeking decode (src/video/seek.ts) against the full decode, bit for bit, on clips rendered here: H.264 with x264's
+// defaults (B-frames with b-pyramid, keyint 250, scenecut), short GOPs, open GOPs, variable frame rate, rotation,
+// audio; MJPEG in AVI and MOV. Every check also asserts which path ran, so a fallback cannot pass for a seek.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { openSource } from '../src/video/container.ts';
+import { decodeAllFrames, decodeFramesAt, type DecodeOptions, type Frames } from '../src/video/decode.ts';
+import { ffmpegPath } from '../src/video/ffmpeg.ts';
+import { PIPELINES, preprocessVideo, sampleIndices } from '../src/video/pipelines.ts';
+import { planSeek, readSeekIndex } from '../src/video/seek.ts';
+
+const exec = promisify(execFile);
+let dir = '';
+const path = (name: string): string => join(dir, name);
+const ffmpeg = async (...args: string[]): Promise<void> => {
+  await exec(ffmpegPath(), ['-v', 'error', '-y', ...args]);
+};
+// testsrc's counter and moving gradient make every frame differ, so a frame from the wrong place is visible.
+const testsrc = (size: string, rate: string, secs: number): string[] => ['-f', 'lavfi', '-i', `testsrc=size=${size}:rate=${rate}:duration=${secs}`];
+const x264 = (...params: string[]): string[] => ['-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', ...(params.length ? ['-x264-params', params.join(':')] : [])];
+
+/** Clips the seeking decode must take (and match the full decode on). */
+const SEEKABLE = [
+  'x264_defaults.mp4', // 640 frames: IDRs at 0, 250, 500; B-frames (b-pyramid normal)
+  'x264_gop24.mp4', // many groups
+  'x264_open_gop.mp4', // recovery-point I frames: only the IDR at 0 is a start point
+  'x264_vfr.mp4', // irregular frame durations
+  'x264_rotated.mov', // display matrix: 90 degrees
+  'x264_audio_faststart.mp4',
+  'mjpeg.avi',
+  'mjpeg.mov',
+];
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vidserve-seek-test-'));
+  await Promise.all([
+    ffmpeg(...testsrc('160x120', '25', 25.6), ...x264(), path('x264_defaults.mp4')),
+    ffmpeg(...testsrc('96x64', '30', 6), ...x264('keyint=24:min-keyint=24'), path('x264_gop24.mp4')),
+    ffmpeg(...testsrc('96x64', '25', 6), ...x264('keyint=40:open-gop=1'), path('x264_open_gop.mp4')),
+    ffmpeg(...testsrc('96x64', '25', 6), '-vf', 'setpts=(N+floor(N/7)*0.6)/25/TB', '-vsync', 'passthrough', ...x264('keyint=30'), path('x264_vfr.mp4')),
+    ffmpeg(...testsrc('96x64', '25', 4), '-f', 'lavfi', '-i', 'sine=duration=5', ...x264('keyint=20'), '-c:a', 'aac', '-movflags', '+faststart', path('x264_audio_faststart.mp4')),
+    ffmpeg(...testsrc('96x64', '25', 4), '-c:v', 'mjpeg', '-q:v', '5', path('mjpeg.avi')),
+    ffmpeg(...testsrc('96x64', '30000/1001', 3), '-c:v', 'mjpeg', '-q:v', '5', path('mjpeg.mov')),
+  ]);
+  await ffmpeg('-i', path('x264_gop24.mp4'), '-c', 'copy', '-metadata:s:v:0', 'rotate=90', path('x264_rotated.mov'));
+});
+
+after(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const frameAt = (f: Frames, t: number): Buffer => {
+  const size = f.H * f.W * 3;
+  return Buffer.from(f.data.buffer, f.data.byteOffset + t * size, size);
+};
+
+/** decodeFramesAt with the path it took. */
+async function framesAt(file: string | Uint8Array, indices: number[], opts: DecodeOptions = {}) {
+  let mode: Parameters<NonNullable<DecodeOptions['onDecodePath']>>[0] | undefined;
+  const frames = await decodeFramesAt(file, indices, { ...opts, onDecodePath: (p) => (mode = p) });
+  return { frames, mode: mode! };
+}
+
+function assertSameFrames(all: Frames, indices: number[], got: Frames, what: string): void {
+  assert.deepEqual([got.T, got.H, got.W], [indices.length, all.H, all.W], what);
+  indices.forEach((i, t) => assert.ok(frameAt(got, t).equals(frameAt(all, i)), `${what}: frame ${i} (t=${t})`));
+}
+
+test('seeking decode returns exactly the frames of the full decode (H.264 with B-frames and keyint 250, MJPEG AVI/MOV)', async () => {
+  for (const name of SEEKABLE) {
+    const all = await decodeAllFrames(path(name));
+    const n = all.T;
+    const picks: Array<[string, number[]]> = [
+      ['PPTSM', sampleIndices(PIPELINES.PPTSM!, n)],
+      ['PPTSN', sampleIndices(PIPELINES.PPTSN!, n)],
+      ['first and last', [0, n - 1]],
+      ['a run across a group boundary, repeated and unordered', [...Array.from({ length: 30 }, (_, k) => Math.min(n - 1, Math.floor(n / 2) - 15 + k)), 3, 3, n - 2]],
+    ];
+    for (const [label, indices] of picks) {
+      const { frames, mode } = await framesAt(path(name), indices);
+      assert.equal(mode.mode, 'seek', `${name} ${label}: ${JSON.stringify(mode)}`);
+      assertSameFrames(all, indices, frames, `${name} ${label}`);
+    }
+  }
+});
+
+test('only what the frames need is fed: IDR groups up to the last wanted frame, non-reference pictures left out', async () => {
+  const bytes = new Uint8Array(await readFile(path('x264_defaults.mp4')));
+  const src = (await openSource(bytes))!;
+  const seek = (await readSeekIndex(src))!;
+  await src.close();
+  assert.equal(seek.format, 'h264');
+  const n = seek.index.frames;
+  assert.equal(n, 640);
+  const idr = [...seek.start].flatMap((s, i) => (s ? [i] : []));
+  assert.deepEqual(idr, [0, 250, 500], 'x264 defaults: an IDR every 250 frames');
+  const nonRef = seek.ref.reduce((k, r) => k + (r ? 0 : 1), 0);
+  assert.ok(nonRef >= 10, `B-frames that are not references: ${nonRef}`);
+
+  // One frame late in the second group: from its IDR to it, references only (plus the frame itself).
+  const f = 400;
+  const plan = planSeek(seek, [f]);
+  const p = seek.packetOf[f]!;
+  assert.equal(plan.feed[0], 250);
+  assert.equal(plan.feed[plan.feed.length - 1], p);
+  assert.ok(plan.feed.every((q) => q === p || seek.ref[q]), 'only references besides the wanted frame');
+  assert.ok(plan.feed.length < p - 250 + 1, `${plan.feed.length} packets fed of ${p - 250 + 1}`);
+  assert.equal(plan.outputs.length, plan.feed.length);
+  // PP-TSM on the whole clip: far fewer packets than frames.
+  const pptsm = planSeek(seek, sampleIndices(PIPELINES.PPTSM!, n));
+  assert.ok(pptsm.feed.length < n * 0.75, `${pptsm.feed.length} of ${n}`);
+
+  const all = await decodeAllFrames(bytes);
+  const { frames, mode } = await framesAt(bytes, [f]);
+  assert.deepEqual(mode, { mode: 'seek', packets: plan.feed.length, frames: n });
+  assertSameFrames(all, [f], frames, 'frame 400 from bytes');
+});
+
+test('preprocessing through the seeking decode equals it with seeking off (PP-TSM float32, PP-TSN uint8)', async () => {
+  for (const name of ['x264_defaults.mp4', 'x264_rotated.mov', 'mjpeg.avi']) {
+    const modes: string[] = [];
+    const onDecodePath: DecodeOptions['onDecodePath'] = (p) => modes.push(p.mode);
+    const a = await preprocessVideo(PIPELINES.PPTSM!, path(name), { onDecodePath });
+    const b = await preprocessVideo(PIPELINES.PPTSM!, path(name), { seek: false, onDecodePath });
+    assert.deepEqual(modes, ['seek', 'full'], name);
+    assert.ok(Buffer.from(a.data.buffer).equals(Buffer.from(b.data.buffer)), `${name} PP-TSM`);
+    const c = await preprocessVideo(PIPELINES.PPTSN!, path(name), { stage: 'uint8' });
+    const d = await preprocessVideo(PIPELINES.PPTSN!, path(name), { stage: 'uint8', seek: false });
+    assert.ok(Buffer.from(c.data).equals(Buffer.from(d.data)), `${name} PP-TSN`);
+  }
+});
+
+test('damaged packets anywhere, even in frames no pick needs, send decoding down the full path', async () => {
+  // H.264: one sample's bytes zeroed (its NAL lengths no longer fill it). MJPEG: a frame's JPEG headers blanked.
+  const mp4 = Buffer.from(await readFile(path('x264_gop24.mp4')));
+  const src = (await openSource(new Uint8Array(mp4)))!;
+  const seek = (await readSeekIndex(src))!;
+  await src.close();
+  const victim = seek.packetOf[100]!;
+  mp4.fill(0, seek.index.offset[victim]!, seek.index.offset[victim]! + seek.index.size[victim]!);
+  await writeFile(path('h264_damaged.mp4'), mp4);
+
+  const avi = Buffer.from(await readFile(path('mjpeg.avi')));
+  const chunks: number[] = [];
+  for (let i = avi.indexOf('00dc'); i >= 0; i = avi.indexOf('00dc', i + 4)) chunks.push(i);
+  const at = chunks[50]!;
+  avi.fill(0, at + 10, at + 8 + avi.readUInt32LE(at + 4));
+  await writeFile(path('mjpeg_damaged.avi'), avi);
+
+  for (const name of ['h264_damaged.mp4', 'mjpeg_damaged.avi']) {
+    const all = await decodeAllFrames(path(name));
+    const indices = [0, 5, all.T - 1];
+    const { frames, mode } = await framesAt(path(name), indices);
+    assert.equal(mode.mode, 'full', `${name}: ${JSON.stringify(mode)}`);
+    assertSameFrames(all, indices, frames, name);
+  }
+});
+
+test('seek: false and unsupported codecs decode in full; out-of-range frames are input errors either way', async () => {
+  const all = await decodeAllFrames(path('x264_gop24.mp4'));
+  const off = await framesAt(path('x264_gop24.mp4'), [7, 100], { seek: false });
+  assert.deepEqual(off.mode, { mode: 'full', reason: 'seeking turned off' });
+  assertSameFrames(all, [7, 100], off.frames, 'seek off');
+  await ffmpeg(...testsrc('96x64', '25', 2), '-c:v', 'mpeg4', path('mpeg4.avi'));
+  assert.equal((await framesAt(path('mpeg4.avi'), [3])).mode.mode, 'full');
+  for (const seekOn of [true, false])
+    await assert.rejects(decodeFramesAt(path('x264_gop24.mp4'), [all.T], { seek: seekOn }), /out of range/);
+});
