@@ -11,7 +11,8 @@ import type { Browser, LaunchOptions, Page } from 'puppeteer-core';
 import { renderTestClip } from '../src/cli/demo.ts';
 import type { RunningServer } from '../src/serving/server.ts';
 import { parsePyLiteral } from '../src/client/pyliteral.ts';
-import { K400_LABELS, postJson, servingDir, startTestServer, tempDir } from './serving-fixtures.ts';
+import { postJson, servingDir, startTestServer, tempDir } from './serving-fixtures.ts';
+import { SHARED } from './support/shared.ts';
 
 interface BrowserKind {
   name: 'chromium' | 'firefox';
@@ -64,7 +65,7 @@ before(async () => {
   notVideo = path.join(dir, 'notes.mp4');
   writeFileSync(notVideo, 'these are meeting notes, not a video\n'.repeat(50));
   // Class names make the bars readable: Kinetics-400's when ../shared has them, else made-up ones.
-  let labelList = K400_LABELS;
+  let labelList: string = SHARED.k400Labels;
   if (!existsSync(labelList)) {
     labelList = path.join(dir, 'labels.txt');
     writeFileSync(labelList, Array.from({ length: 400 }, (_, i) => `${i} action_${i}`).join('\n') + '\n');
@@ -215,6 +216,55 @@ for (const kind of BROWSERS) {
     await until(page, () => document.querySelector('.card.failed .error') !== null);
     const text = await page.$eval('.card.failed .error', (e) => e.textContent ?? '');
     assert.match(text, /^err_no 5000 big\.mp4 is \d+ KB: .* more than the server's limit of 1 KB \(max_body_size_mb\)\. Not sent\.$/);
+    await page.close();
+  });
+
+  test('the timeline option: a second request with window/stride, drawn as segments that match its JSON answer', { timeout: 240_000 }, async () => {
+    const body = JSON.stringify({ key: ['video', 'window', 'stride', 'topk'], value: [readFileSync(clip).toString('base64'), '1', '0.5', '5'] });
+    const expected = await postJson(server.httpPort!, body);
+    assert.equal(expected.json.err_no, 0, expected.json.err_msg);
+    assert.deepEqual(expected.json.key, ['timeline']);
+    const t = JSON.parse(expected.json.value[0]!) as { duration: number; windows: unknown[]; segments: Array<{ start: number; end: number; label: string }> };
+    assert.ok(t.windows.length >= 2 && t.segments.length >= 1, expected.json.value[0]);
+
+    const page = await browser.newPage();
+    if (kind.resizable) await page.setViewport({ width: 1100, height: 900 });
+    await page.goto(`http://127.0.0.1:${server.httpPort}/`, { waitUntil: 'load' });
+    await until(page, () => document.querySelectorAll('#status .chip .v').length >= 4);
+    // Keyboard: focus the checkbox and tick it with Space; window and stride become editable.
+    await page.focus('#timeline');
+    await page.keyboard.press(' ');
+    assert.equal(await page.$eval('input#window', (e) => e.disabled), false);
+    for (const [id, v] of [['window', '1'], ['stride', '0.5']] as const) {
+      await page.$eval(`input#${id}`, (e) => (e.value = ''));
+      await page.type(`input#${id}`, v);
+    }
+    await (await page.$('input#files'))!.uploadFile(clip);
+    await until(page, () => document.querySelector('.timeline .tl-bar, .timeline .tl-error') !== null, 180_000);
+    const shown = await page.evaluate(() => {
+      const bar = document.querySelector('.tl-bar')!.getBoundingClientRect().width;
+      return {
+        error: document.querySelector('.tl-error')?.textContent ?? null,
+        segments: Array.from(document.querySelectorAll('.tl-seg')).map((e) => ({ label: (e as HTMLElement).dataset.label, ratio: e.getBoundingClientRect().width / bar })),
+        listed: Array.from(document.querySelectorAll('.tl-segments li')).map((e) => (e as HTMLElement).dataset.label),
+        rows: document.querySelectorAll('.tl-windows tbody tr').length,
+        bars: document.querySelectorAll('.card.done .bar').length,
+      };
+    });
+    assert.equal(shown.error, null);
+    assert.equal(shown.bars, 5, 'the top-5 of the whole clip is still shown');
+    assert.deepEqual(shown.segments.map((g) => g.label), t.segments.map((g) => g.label));
+    assert.deepEqual(shown.listed, t.segments.map((g) => g.label));
+    shown.segments.forEach((g, i) => {
+      const want = (t.segments[i]!.end - t.segments[i]!.start) / t.duration;
+      assert.ok(Math.abs(g.ratio - want) < 0.01, `segment ${i} width ${g.ratio.toFixed(3)} vs ${want.toFixed(3)}`);
+    });
+    assert.equal(shown.rows, t.windows.length);
+    await page.evaluate(() => {
+      document.querySelector('details.tl-windows')?.setAttribute('open', '');
+      (document.activeElement as HTMLElement | null)?.blur();
+    });
+    console.log(`# web-browser timeline screenshot: ${await shot(page, `${kind.name}-timeline.png`)}`);
     await page.close();
   });
   });
