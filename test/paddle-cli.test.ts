@@ -34,7 +34,7 @@ test('make-model tiny + convert (default dir names) give a serving dir vidserve 
 test('CLI errors are one line without a stack trace', async () => {
   const bad = await run(['make-model', 'resnet', '--out', 'x'], tmp);
   assert.notEqual(bad.code, 0);
-  assert.match(bad.stderr, /vidserve: unknown model "resnet" \(expected one of: pptsm, pptsn, tiny\)/);
+  assert.match(bad.stderr, /vidserve: unknown model "resnet" \(expected one of: pptsm, pptsn, pptsmv2, tsm, tsn, tiny\)/);
   const seed = await run(['make-model', 'tiny', '--out', 'x', '--seed', '-1'], tmp);
   assert.match(seed.stderr, /--seed must be an integer/);
   const missing = await run(['convert', '--dirname', 'nowhere', '--model_filename', 'm.pdmodel', '--params_filename', 'm.pdiparams'], tmp);
