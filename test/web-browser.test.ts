@@ -45,7 +45,12 @@ const BROWSERS: BrowserKind[] = [
   },
 ];
 
-const skipOf = (b: BrowserKind): string | false => (existsSync(b.path) ? false : `no ${b.name} at ${b.path} (${b.install})`);
+const skipOf = (b: BrowserKind): string | false => {
+  if (existsSync(b.path)) return false;
+  // CI installs Chromium and sets VIDSERVE_REQUIRE_BROWSER=1: there a missing Chromium fails instead of skipping.
+  if (b.name === 'chromium' && process.env.VIDSERVE_REQUIRE_BROWSER === '1') throw new Error(`VIDSERVE_REQUIRE_BROWSER=1 but no chromium at ${b.path} (${b.install})`);
+  return `no ${b.name} at ${b.path} (${b.install})`;
+};
 for (const b of BROWSERS) {
   const why = skipOf(b);
   if (why) console.log(`# web-browser ${b.name} tests skipped: ${why}`);
