@@ -18,7 +18,8 @@ import { loadServingModel } from '../src/paddle/serving_model.ts';
 import { createSession } from '../src/runtime/session.ts';
 import { REPO_ROOT } from '../src/cli/demo.ts';
 import { framesBody, postJson, startTestServer, syntheticFrames, tempDir } from './serving-fixtures.ts';
-import { run, VIDSERVE } from './support/run.ts';
+import { run } from './support/run.ts';
+import { cliArgs } from '../src/cli/self.ts';
 
 let root: string;
 before(() => {
@@ -83,7 +84,7 @@ const digest = (b: Uint8Array | undefined): string => createHash('sha1').update(
  * content, node outputs by node and position. Two models with the same canonical form compute the same function.
  */
 function canonical(bytes: Uint8Array): unknown[] {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+   
   const g = (onnxModel.decode(bytes) as any).graph;
   const tensor = (t: { data_type: number; dims: unknown[]; raw_data?: Uint8Array }): string => `${t.data_type}:${t.dims.join('x')}:${digest(t.raw_data)}`;
   const init = new Map<string, string>(g.initializer.map((t: { name: string }) => [t.name, tensor(t as never)]));
@@ -182,7 +183,8 @@ test("README 'Paddle 3 exports': its convert command, run as written on a PIR ex
   const dir = path.join(root, 'readme');
   await writeModel('pptsm', path.join(dir, 'inference', 'ppTSM'), 0, { format: 'pir' });
   await writeFile(path.join(dir, 'Kinetics-400_label_list.txt'), Array.from({ length: 400 }, (_, i) => `${i} class_${i}`).join('\n') + '\n');
-  const prelude = `npx() { if [ "$1" = vidserve ]; then shift; node ${JSON.stringify(VIDSERVE)} "$@"; else command npx "$@"; fi; }\n`;
+  const node = [process.execPath, ...cliArgs([])].map((a) => JSON.stringify(a)).join(' ');
+  const prelude = `npx() { if [ "$1" = vidserve ]; then shift; ${node} "$@"; else command npx "$@"; fi; }\n`;
   const r = await run('bash', ['-eo', 'pipefail', '-c', prelude + convert], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
   const m = await loadServingModel(path.join(dir, 'ppTSM_serving_server'));

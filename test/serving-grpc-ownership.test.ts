@@ -22,9 +22,7 @@ const message = Request.encode(
 
 before(async () => {
   server = await startTestServer(await servingDir('tiny'));
-  // The Paddle handler reads none of the v2 model description.
-  const model = { name: 'video', feed: { name: 'data_batch_0', shape: [-1, 2, 3, 16, 16] }, classes: 5, ready: () => true };
-  handler = inferenceHandler({ op: server.op, logger: server.logger, metrics: new ServingMetrics(() => 0, () => 0), model });
+  handler = inferenceHandler({ op: server.op, logger: server.logger, metrics: new ServingMetrics(() => 0, () => 0) });
 });
 
 after(async () => {

@@ -5,12 +5,16 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { inflateSync } from 'node:zlib';
-import { renderTestClip } from '../src/cli/demo.ts';
+import { createRequire } from 'node:module';
+import { REPO_ROOT, renderTestClip } from '../src/cli/demo.ts';
+import { run } from './support/run.ts';
 import { preprocessVideo } from '../src/video/pipelines.ts';
 import { STAGE_NAMES } from '../src/serving/op.ts';
 import type { RunningServer } from '../src/serving/server.ts';
 import { ElemType } from '../src/protocol/types.ts';
 import { TINY_LABELS, TINY_PIPELINE, grpcClient, postJson, removeDir, servingDir, startTestServer, tempDir, tinyLabelFile } from './serving-fixtures.ts';
+
+const TSC = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 
 let server: RunningServer;
 let dir: string;
@@ -90,6 +94,11 @@ test('GET /, /ui and /ui/ serve the page; its script and style come from the ser
   // Revalidation: an unchanged asset answers 304.
   const again = await fetch(`${base()}/ui/style.css`, { headers: { 'if-none-match': css.headers.get('etag')! } });
   assert.equal(again.status, 304);
+});
+
+test('the page script type-checks against the DOM (src/web/tsconfig.json: JSDoc types, strict)', async () => {
+  const r = await run(process.execPath, [TSC, '-p', path.join(REPO_ROOT, 'src', 'web', 'tsconfig.json')]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
 });
 
 test('GET /ui/status describes the model, its input, the provider, the labels and the warm-up diagnosis', async () => {

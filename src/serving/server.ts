@@ -159,12 +159,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     const feed = model.feeds[0];
     if (!feed) throw new StartupError(`the serving model in ${model.dir} declares no feed_var`);
     const fetch = pickFetch(model, op);
-    // Served anyway (each request then answers 9000), but said loudly at startup.
+    // Every request would fail with 9000: refuse to start instead, naming both shapes.
     const mismatch = pipelineMismatch(pipeline.spec, feed.shape);
-    if (mismatch) {
-      log.warn(mismatch);
-      say(`warning: ${mismatch}`);
-    }
+    if (mismatch) throw new StartupError(mismatch);
     if (pipeline.note) {
       log.info(pipeline.note);
       say(pipeline.note);

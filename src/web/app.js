@@ -4,12 +4,11 @@
 // Every text that comes from the server or a file name goes into the page as text nodes, never as HTML.
 
 const TOPK = 5;
-/** Stage names in the order the server reports them (timings JSON keys). */
-const STAGES = ['receive', 'parse', 'base64', 'decode', 'preprocess', 'queue', 'infer', 'postprocess', 'frames_seen'];
 
 /** @type {{ predict_path: string, max_body_bytes: number } & Record<string, any> | null} */
-let status = null;
-const queue = /** @type {Array<{ file: File, card: ReturnType<typeof makeCard> }>} */ ([]);
+let serverStatus = null;
+/** @typedef {{ timeline: boolean, window: string, stride: string }} Options */
+const queue = /** @type {Array<{ file: File, card: ReturnType<typeof makeCard>, opts: Options }>} */ ([]);
 let running = false;
 
 // ------------------------------------------------------------------ small DOM helper
@@ -50,7 +49,7 @@ function msText(ms) {
  * @param {string} text
  * @returns {Array<string | number>}
  */
-export function parsePyList(text) {
+function parsePyList(text) {
   let i = 0;
   const fail = (/** @type {string} */ what) => {
     throw new Error(`cannot read ${JSON.stringify(text.slice(0, 60))}: ${what} at ${i}`);
@@ -117,12 +116,12 @@ async function loadStatus() {
   try {
     const r = await fetch('/ui/status', { cache: 'no-store' });
     if (!r.ok) throw new Error(`HTTP ${r.status}`);
-    status = await r.json();
+    serverStatus = await r.json();
   } catch (e) {
     strip.replaceChildren(h('li', { class: 'chip bad', text: `server unreachable (${/** @type {Error} */ (e).message})` }));
     return;
   }
-  const s = /** @type {Record<string, any>} */ (status);
+  const s = /** @type {Record<string, any>} */ (serverStatus);
   const dir = String(s.model.dir);
   const chip = (/** @type {string} */ name, /** @type {string} */ value, /** @type {string} */ cls = '', /** @type {string} */ title = '') =>
     h('li', { class: `chip ${cls}`, title: title || undefined }, [h('span', { class: 'k', text: name }), h('span', { class: 'v', text: value })]);
@@ -156,7 +155,8 @@ function makeCard(file) {
   const pct = h('span', { class: 'pct', text: '0%' });
   const state = h('span', { class: 'state', text: 'waiting' });
   const upload = h('div', { class: 'upload' }, [progress, pct]);
-  const spinner = h('div', { class: 'running', hidden: true, role: 'status' }, [h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Model running…']);
+  const spinnerText = h('span', { text: 'Model running…' });
+  const spinner = h('div', { class: 'running', hidden: true, role: 'status' }, [h('span', { class: 'spinner', 'aria-hidden': 'true' }), spinnerText]);
   const error = h('div', { class: 'error', role: 'alert', hidden: true });
   const result = h('div', { class: 'result', hidden: true });
   const card = h('article', { class: 'card', 'aria-busy': 'true' }, [
@@ -166,7 +166,7 @@ function makeCard(file) {
     error,
     result,
   ]);
-  return { card, progress, pct, state, upload, spinner, error, result };
+  return { card, progress, pct, state, upload, spinner, spinnerText, error, result };
 }
 
 /** @param {ReturnType<typeof makeCard>} c @param {string} text */
@@ -211,18 +211,17 @@ function readBase64(file) {
 function post(body, c) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    const s = /** @type {NonNullable<typeof status>} */ (status);
+    const s = /** @type {NonNullable<typeof serverStatus>} */ (serverStatus);
     xhr.open('POST', s.predict_path);
     xhr.setRequestHeader('Content-Type', 'application/json');
     const sentAt = performance.now();
     let uploadedAt = sentAt;
-    xhr.upload.onprogress = (e) => {
-      if (!e.lengthComputable) return;
-      const p = Math.round((e.loaded / e.total) * 100);
-      c.progress.value = p;
-      c.pct.textContent = `${p}%`;
-    };
-    xhr.upload.onload = () => {
+    let uploaded = false;
+    // The upload is over when its last byte went out; Firefox fires upload 'load' only with the response, so the
+    // final progress event marks it too.
+    const onUploaded = () => {
+      if (uploaded) return;
+      uploaded = true;
       uploadedAt = performance.now();
       c.progress.value = 100;
       c.pct.textContent = '100%';
@@ -230,6 +229,14 @@ function post(body, c) {
       c.spinner.hidden = false;
       setState(c, 'running');
     };
+    xhr.upload.onprogress = (e) => {
+      if (!e.lengthComputable) return;
+      if (e.loaded >= e.total) return onUploaded();
+      const p = Math.round((e.loaded / e.total) * 100);
+      c.progress.value = p;
+      c.pct.textContent = `${p}%`;
+    };
+    xhr.upload.onload = onUploaded;
     xhr.onload = () => {
       const doneAt = performance.now();
       let json;
@@ -246,9 +253,9 @@ function post(body, c) {
   });
 }
 
-/** @param {File} file @param {ReturnType<typeof makeCard>} c */
-async function predictFile(file, c) {
-  const s = /** @type {NonNullable<typeof status>} */ (status);
+/** @param {File} file @param {ReturnType<typeof makeCard>} c @param {Options} opts */
+async function predictFile(file, c, opts) {
+  const s = /** @type {NonNullable<typeof serverStatus>} */ (serverStatus);
   // base64 grows the file by 4/3; refuse what the server would refuse before spending the upload on it.
   const bodyBytes = Math.ceil(file.size / 3) * 4 + 200;
   if (bodyBytes > s.max_body_bytes) {
@@ -276,6 +283,118 @@ async function predictFile(file, c) {
     return;
   }
   renderResult(c, a, { latency, upload: r.uploadedAt - r.sentAt });
+  if (opts.timeline) await timelineFor(c, b64, opts);
+}
+
+/**
+ * The long-video timeline: a second request with the window keys (src/protocol/timeline.ts), answered as key
+ * ["timeline"] with a JSON document of windows and merged segments.
+ * @param {ReturnType<typeof makeCard>} c @param {string} b64 @param {Options} opts
+ */
+async function timelineFor(c, b64, opts) {
+  const section = h('section', { class: 'timeline', 'aria-label': 'Timeline' }, [h('h3', { text: 'Timeline' })]);
+  c.result.append(section);
+  c.card.setAttribute('aria-busy', 'true');
+  c.progress.value = 0;
+  c.pct.textContent = '0%';
+  c.upload.hidden = false;
+  c.spinnerText.textContent = `Timeline: a prediction every ${opts.stride} s over windows of ${opts.window} s…`;
+  setState(c, 'uploading');
+  const body = new Blob(
+    ['{"key": ["video", "window", "stride", "topk"], "value": ["', b64, `", ${JSON.stringify(opts.window)}, ${JSON.stringify(opts.stride)}, "${TOPK}"]}`],
+    { type: 'application/json' },
+  );
+  let message = '';
+  try {
+    const r = await post(body, c);
+    const a = r.json;
+    if (typeof a?.err_no !== 'number') message = `unexpected answer (HTTP ${r.status})`;
+    else if (a.err_no !== 0) message = `err_no ${a.err_no} ${a.err_msg}`;
+    else {
+      const text = valueOf(a, 'timeline');
+      if (text === undefined) message = `the answer has no timeline (keys: ${a.key.join(', ')}); does this server support timelines?`;
+      else renderTimeline(section, JSON.parse(text), r.doneAt - r.sentAt);
+    }
+  } catch (e) {
+    message = /** @type {Error} */ (e).message;
+  }
+  if (message) section.append(h('p', { class: 'tl-error', role: 'alert', text: message }));
+  c.upload.hidden = true;
+  c.spinner.hidden = true;
+  c.card.setAttribute('aria-busy', 'false');
+  setState(c, 'done');
+}
+
+/** A stable colour per label. @param {string} label */
+function labelColour(label) {
+  let x = 2166136261;
+  for (let i = 0; i < label.length; i++) x = Math.imul(x ^ label.charCodeAt(i), 16777619);
+  return `hsl(${(x >>> 0) % 360} 55% 42%)`;
+}
+
+/** @param {number} s */
+function secs(s) {
+  return `${(Math.round(s * 10) / 10).toFixed(1)} s`;
+}
+
+/**
+ * @typedef {{ start: number, end: number, label: string, prob: number, topk: Array<{ label: string, prob: number }> }} TlWindow
+ * @typedef {{ start: number, end: number, label: string, prob: number, windows: number }} TlSegment
+ * @param {HTMLElement} section
+ * @param {{ window: number, stride: number, threshold: number, frames: number, duration: number, windows: TlWindow[], segments: TlSegment[] }} t
+ * @param {number} latency
+ */
+function renderTimeline(section, t, latency) {
+  const total = t.duration > 0 ? t.duration : Math.max(0, ...t.windows.map((w) => w.end)) || 1;
+  const heading = /** @type {HTMLElement} */ (section.firstChild);
+  heading.textContent = `Timeline · ${t.windows.length} windows of ${t.window} s every ${t.stride} s · ${secs(t.duration)}`;
+  // Segments on a time axis; stretches no segment covers (windows under the threshold) are hatched.
+  const bar = h('div', { class: 'tl-bar', role: 'img', 'aria-label': t.segments.map((g) => `${secs(g.start)} to ${secs(g.end)}: ${g.label}`).join('; ') });
+  let at = 0;
+  const piece = (/** @type {string} */ cls, /** @type {number} */ from, /** @type {number} */ to, /** @type {string} */ text, /** @type {string} */ title) => {
+    const el = h('span', { class: cls, title, text });
+    el.style.width = `${((to - from) / total) * 100}%`;
+    return el;
+  };
+  for (const g of t.segments) {
+    if (g.start > at + 1e-6) bar.append(piece('tl-gap', at, g.start, '', `${secs(at)} – ${secs(g.start)}: below the threshold`));
+    const seg = piece('tl-seg', g.start, g.end, g.label, `${secs(g.start)} – ${secs(g.end)}: ${g.label} ${(g.prob * 100).toFixed(1)}%`);
+    seg.style.background = labelColour(g.label);
+    seg.dataset.label = g.label;
+    bar.append(seg);
+    at = g.end;
+  }
+  if (total > at + 1e-6) bar.append(piece('tl-gap', at, total, '', `${secs(at)} – ${secs(total)}: below the threshold`));
+  const axis = h('div', { class: 'tl-axis', 'aria-hidden': 'true' }, [h('span', { text: '0 s' }), h('span', { text: secs(total / 2) }), h('span', { text: secs(total) })]);
+
+  const list = h('ol', { class: 'tl-segments', 'aria-label': 'Segments' });
+  for (const g of t.segments) {
+    const dot = h('span', { class: 'dot', 'aria-hidden': 'true' });
+    dot.style.background = labelColour(g.label);
+    list.append(
+      h('li', { 'data-label': g.label }, [
+        h('span', { class: 'when', text: `${secs(g.start)} – ${secs(g.end)}` }),
+        h('span', { class: 'what', title: g.label }, [dot, g.label]),
+        h('span', { class: 'how', text: `${(g.prob * 100).toFixed(1)}% · ${g.windows} window${g.windows === 1 ? '' : 's'}` }),
+      ]),
+    );
+  }
+
+  const rows = t.windows.map((w) =>
+    h('tr', {}, [
+      h('td', { text: `${secs(w.start)} – ${secs(w.end)}` }),
+      h('td', { text: w.label }),
+      h('td', { text: `${(w.prob * 100).toFixed(1)}%` }),
+      h('td', { text: w.topk.slice(1).map((e) => `${e.label} ${(e.prob * 100).toFixed(1)}%`).join(', ') }),
+    ]),
+  );
+  const table = h('table', {}, [
+    h('thead', {}, [h('tr', {}, [h('th', { text: 'window' }), h('th', { text: 'label' }), h('th', { text: 'prob' }), h('th', { text: 'next' })])]),
+    h('tbody', {}, rows),
+  ]);
+  const details = h('details', { class: 'tl-windows' }, [h('summary', { text: `All ${t.windows.length} windows` }), table]);
+  const note = h('p', { class: 'tl-note', text: `${t.frames} frames decoded · ${msText(latency)} for the timeline request${t.threshold > 0 ? ` · segments at prob ≥ ${t.threshold}` : ''}` });
+  section.append(bar, axis, list, details, note);
 }
 
 /**
@@ -321,7 +440,8 @@ function renderResult(c, a, t) {
     ` · upload ${msText(t.upload)}`,
   ]);
 
-  const stageNames = STAGES.filter((s) => typeof timings[s] === 'number');
+  // The server lists its stages in order, then the total.
+  const stageNames = Object.keys(timings).filter((s) => s !== 'total' && typeof timings[s] === 'number');
   const sum = stageNames.reduce((n, s) => n + timings[s], 0) || 1;
   const stack = h('div', { class: 'stack', 'aria-hidden': 'true' });
   const legend = h('dl', { class: 'legend' });
@@ -354,7 +474,8 @@ function renderResult(c, a, t) {
     ]);
   }
 
-  c.result.replaceChildren(h('section', { class: 'answer', 'aria-label': 'Prediction' }, [h('h3', { text: `Top ${labels.length}` }), bars, latency]), stages, thumbs);
+  const answer = h('section', { class: 'answer', 'aria-label': 'Prediction' }, [h('h3', { text: `Top ${labels.length}` }), bars, latency]);
+  c.result.replaceChildren(...[answer, stages, thumbs].filter((x) => x !== null));
   c.upload.hidden = true;
   c.spinner.hidden = true;
   c.result.hidden = false;
@@ -365,13 +486,20 @@ function renderResult(c, a, t) {
 
 // ------------------------------------------------------------------ queue: one request at a time
 
+/** The options as set when files are added. @returns {Options} */
+function currentOptions() {
+  const value = (/** @type {string} */ id) => /** @type {HTMLInputElement} */ (document.getElementById(id));
+  return { timeline: value('timeline').checked, window: value('window').value.trim(), stride: value('stride').value.trim() };
+}
+
 /** @param {Iterable<File>} files */
 function addFiles(files) {
   const results = /** @type {HTMLElement} */ (document.getElementById('results'));
+  const opts = currentOptions();
   for (const file of files) {
     const card = makeCard(file);
     results.prepend(card.card);
-    queue.push({ file, card });
+    queue.push({ file, card, opts });
   }
   void pump();
 }
@@ -381,14 +509,14 @@ async function pump() {
   running = true;
   try {
     while (queue.length) {
-      const { file, card } = /** @type {NonNullable<ReturnType<typeof queue.shift>>} */ (queue.shift());
-      if (!status) await loadStatus();
-      if (!status) {
+      const { file, card, opts } = /** @type {NonNullable<ReturnType<typeof queue.shift>>} */ (queue.shift());
+      if (!serverStatus) await loadStatus();
+      if (!serverStatus) {
         showError(card, null, 'the server status is unavailable; is the server running?');
         continue;
       }
       try {
-        await predictFile(file, card);
+        await predictFile(file, card, opts);
       } catch (e) {
         showError(card, null, /** @type {Error} */ (e).message);
       }
@@ -403,6 +531,12 @@ function setUp() {
   const choose = /** @type {HTMLButtonElement} */ (document.getElementById('choose'));
   const drop = /** @type {HTMLElement} */ (document.getElementById('drop'));
   choose.addEventListener('click', () => input.click());
+  const timeline = /** @type {HTMLInputElement} */ (document.getElementById('timeline'));
+  const syncOptions = () => {
+    for (const id of ['window', 'stride']) /** @type {HTMLInputElement} */ (document.getElementById(id)).disabled = !timeline.checked;
+  };
+  timeline.addEventListener('change', syncOptions);
+  syncOptions();
   input.addEventListener('change', () => {
     if (input.files) addFiles(Array.from(input.files));
     input.value = '';
