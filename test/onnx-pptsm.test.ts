@@ -8,20 +8,10 @@ import { decodeModel } from '../src/paddle/onnx/proto.ts';
 import type { ParamTensor } from '../src/paddle/types.ts';
 import { createSession } from '../src/runtime/session.ts';
 import { maxRelativeError, runReference } from './support/reference-executor.ts';
+import { imageLikeInput } from './support/inputs.ts';
 
 function paramMap(list: ParamTensor[]): Map<string, ParamTensor> {
   return new Map(list.map((p) => [p.name, p]));
-}
-
-/** Deterministic, image-like input values in [-2, 2]. */
-function input(n: number, seed: number): Float32Array {
-  const x = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    x[i] = (s / 2 ** 32) * 4 - 2;
-  }
-  return x;
 }
 
 test('tiny model (same op types as PP-TSM): onnxruntime matches the reference executor, both shift forms', async () => {
@@ -30,7 +20,7 @@ test('tiny model (same op types as PP-TSM): onnxruntime matches the reference ex
   const feed = program.blocks[0].ops.find((o) => o.type === 'feed')!.outputs.Out[0];
   const fetch = program.blocks[0].ops.find((o) => o.type === 'fetch')!.inputs.X[0];
   const dims = [2, 2, 3, 16, 16]; // batch of 2 clips through the symbolic batch dim
-  const x = { data: input(dims.reduce((a, b) => a * b, 1), 3), dims };
+  const x = { data: imageLikeInput(dims.reduce((a, b) => a * b, 1), 3), dims };
   const expected = runReference(program, params, { [feed]: x })[fetch];
   assert.deepEqual(expected.dims, [2, 5]);
   assert.ok(new Set(Array.from(expected.data, (v) => v.toFixed(5))).size === 10, 'reference scores are varied');
@@ -81,7 +71,7 @@ test('PP-TSM graph with synthetic weights: translated and run, [1,8,3,224,224] â
 
   const s = await createSession(bytes);
   try {
-    const x = { data: input(8 * 3 * 224 * 224, 11), dims: [1, 8, 3, 224, 224] };
+    const x = { data: imageLikeInput(8 * 3 * 224 * 224, 11), dims: [1, 8, 3, 224, 224] };
     const out = (await s.run({ data_batch_0: x }))['save_infer_model/scale_0.tmp_1'];
     assert.deepEqual(out.dims, [1, 400]);
     const v = Array.from(out.data as Float32Array);

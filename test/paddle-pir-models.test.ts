@@ -20,6 +20,7 @@ import { REPO_ROOT } from '../src/cli/demo.ts';
 import { framesBody, postJson, startTestServer, syntheticFrames, tempDir } from './serving-fixtures.ts';
 import { run } from './support/run.ts';
 import { cliArgs } from '../src/cli/self.ts';
+import { imageLikeInput } from './support/inputs.ts';
 
 let root: string;
 before(() => {
@@ -52,21 +53,10 @@ async function convertOnce(name: 'pptsm' | 'pptsn', format: ModelFormat): Promis
   return { server, modelFile };
 }
 
-/** Deterministic, image-like input values in [-2, 2]. */
-function input(n: number, seed: number): Float32Array {
-  const x = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    x[i] = (s / 2 ** 32) * 4 - 2;
-  }
-  return x;
-}
-
 async function outputs(onnx: Uint8Array, dims: number[]): Promise<Float32Array> {
   const s = await createSession(onnx);
   try {
-    const x = { data: input(dims.reduce((a, b) => a * b, 1), 11), dims };
+    const x = { data: imageLikeInput(dims.reduce((a, b) => a * b, 1), 11), dims };
     const out = await s.run({ [s.inputNames[0]!]: x });
     return out[s.outputNames[0]!]!.data as Float32Array;
   } finally {

@@ -10,6 +10,7 @@ import { persistableVars } from '../src/paddle/params.ts';
 import type { OpDesc, ProgramDesc } from '../src/paddle/types.ts';
 import { createSession } from '../src/runtime/session.ts';
 import { maxRelativeError, runReference } from './support/reference-executor.ts';
+import { imageLikeInput } from './support/inputs.ts';
 
 const FEED = 'data_batch_0';
 const FETCH = 'save_infer_model/scale_0.tmp_1';
@@ -19,23 +20,12 @@ const count = (p: ProgramDesc, type: string): number => ops(p).filter((o) => o.t
 const attr = (o: OpDesc, name: string): unknown => (o.attrs[name] as { value: unknown } | undefined)?.value;
 const shapeOf = (p: ProgramDesc, name: string): number[] | undefined => p.blocks[0]!.vars.find((v) => v.name === name)?.shape;
 
-/** Deterministic, image-like input values in [-2, 2]. */
-function input(n: number, seed: number): Float32Array {
-  const x = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    x[i] = (s / 2 ** 32) * 4 - 2;
-  }
-  return x;
-}
-
 async function checkAgainstReference(program: ProgramDesc, frames: number, size: number, classes: number): Promise<void> {
   // Through the serializer: what is checked is what make-model writes.
   program = parseProgram(serializeProgram(program), 'model.pdmodel');
   const params = new Map(makeParams(program, 5).map((p) => [p.name, p]));
   const dims = [2, frames, 3, size, size];
-  const x = { data: input(dims.reduce((a, b) => a * b, 1), 9), dims };
+  const x = { data: imageLikeInput(dims.reduce((a, b) => a * b, 1), 9), dims };
   const expected = runReference(program, params, { [FEED]: x })[FETCH]!;
   assert.deepEqual(expected.dims, [2, classes]);
   assert.ok(new Set(Array.from(expected.data, (v) => v.toPrecision(6))).size === 2 * classes, 'reference scores are varied');
