@@ -4,7 +4,7 @@
 // become ordinary strings; nested Tensor messages (small, or bytes that protobufjs keeps as views) go through
 // protobufjs. The wire structure is checked strictly: wrong wire types, truncated fields, bad tags, groups and
 // trailing partial data are errors (protobufjs reads some junk as fields; a Request never needs that leniency).
-import protobuf from 'protobufjs';
+import { lazyMessageType } from '../protocol/message-type.ts';
 import { PROTO_PATH } from '../protocol/proto.ts';
 import type { PipelineTensor } from '../protocol/types.ts';
 import { ByteSpan, SPAN_THRESHOLD } from './jsonbody.ts';
@@ -32,15 +32,7 @@ const WIRE_FIXED32 = 5;
 
 const REQUEST_FIELDS: Record<number, string> = { 1: 'key', 2: 'value', 3: 'tensors', 4: 'name', 5: 'method', 6: 'logid', 7: 'clientip' };
 
-let tensorType: protobuf.Type | undefined;
-function pipelineTensorType(): protobuf.Type {
-  if (!tensorType) {
-    const root = new protobuf.Root();
-    root.loadSync(PROTO_PATH, { keepCase: true });
-    tensorType = root.lookupType('baidu.paddle_serving.pipeline_serving.Tensor');
-  }
-  return tensorType;
-}
+const pipelineTensorType = lazyMessageType(PROTO_PATH, 'baidu.paddle_serving.pipeline_serving.Tensor');
 
 /** Reads a Request message; throws ProtoBodyError naming the field and byte offset of the first problem. */
 export function readRequestMessage(buf: Buffer): ProtoRequestFields {

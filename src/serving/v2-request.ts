@@ -4,7 +4,7 @@
 // [T, H, W, 3]) or the model's own preprocessed FP32 input (the feed variable). Binary data (the REST extension,
 // gRPC raw_input_contents) is read in place, never base64'd; only a BYTES element written as a JSON string is
 // base64 text. Everything a client can fix is an INPUT_PARAMS_ERROR naming what is wrong.
-import protobuf from 'protobufjs';
+import { lazyMessageType } from '../protocol/message-type.ts';
 import { inputError } from '../errors.ts';
 import { BINARY_DATA, BINARY_DATA_OUTPUT, BINARY_DATA_SIZE, V2_PROTO_PATH, decodeBytesElements } from '../protocol/v2.ts';
 import { parseFramesShape } from '../protocol/shape.ts';
@@ -158,15 +158,7 @@ function flatten(v: JsonValue, out: Element[], what: string, depth: number): voi
 
 // ---------------------------------------------------------------- gRPC: ModelInferRequest
 
-let requestType: protobuf.Type | undefined;
-function modelInferRequestType(): protobuf.Type {
-  if (!requestType) {
-    const root = new protobuf.Root();
-    root.loadSync(V2_PROTO_PATH, { keepCase: true });
-    requestType = root.lookupType('inference.ModelInferRequest');
-  }
-  return requestType;
-}
+const modelInferRequestType = lazyMessageType(V2_PROTO_PATH, 'inference.ModelInferRequest');
 
 interface ProtoParameter {
   parameter_choice?: string;
