@@ -2,8 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
+import net from 'node:net';
+import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
-import { BodyPool, readBody } from '../src/serving/body.ts';
+import Fastify from 'fastify';
+import { BodyPool, lingerOnRefusedBodies, readBody } from '../src/serving/body.ts';
 
 test('the pool lends the smallest idle buffer that fits (at most twice the size), keeps at most `keep`, drops detached and oversized ones', () => {
   const pool = new BodyPool(2, 1000);
@@ -74,4 +77,45 @@ test('too large (declared or streamed), shorter or longer than Content-Length: t
   assert.equal(long.err?.code, 'FST_ERR_CTP_INVALID_CONTENT_LENGTH');
   // The buffer of a failed read goes back to the pool (the second read reused the first one's).
   assert.equal(pool.idleBytes, 100);
+});
+
+test('a refused upload: the answer comes first, the rest of the body is read and discarded, the connection is not reset', async () => {
+  const app = Fastify({ bodyLimit: 1000 });
+  lingerOnRefusedBodies(app, 10_000);
+  app.removeAllContentTypeParsers();
+  const pool = new BodyPool();
+  app.addContentTypeParser('*', (req, payload, done) => readBody(req.raw, payload, 1000, pool, done));
+  app.post('/video/prediction', async () => ({ err_no: 0 }));
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as net.AddressInfo;
+  try {
+    for (const declared of [true, false]) {
+      const body = Buffer.alloc(8 << 20, 0x41);
+      const sock = net.connect(port, '127.0.0.1');
+      const errors: Error[] = [];
+      sock.on('error', (e) => errors.push(e));
+      let answer = '';
+      sock.on('data', (c: Buffer) => (answer += c.toString('latin1')));
+      const head = declared ? `content-length: ${body.length}` : 'transfer-encoding: chunked';
+      sock.write(`POST /video/prediction HTTP/1.1\r\nhost: x\r\n${head}\r\n\r\n`);
+      const frame = (b: Buffer): Buffer => (declared ? b : Buffer.concat([Buffer.from(`${b.length.toString(16)}\r\n`), b, Buffer.from('\r\n')]));
+      sock.write(frame(body.subarray(0, 4096)));
+      // The answer arrives while most of the body has not been sent...
+      while (!/\r\n\r\n[\s\S]*\}/.test(answer)) await once(sock, 'data');
+      assert.match(answer, /^HTTP\/1\.1 413 /);
+      assert.doesNotMatch(answer, /connection: close/i);
+      // ...and sending the rest is not met by a reset (before: EPIPE or ECONNRESET once the server had closed).
+      await new Promise<void>((resolve, reject) => sock.write(frame(body.subarray(4096)), (e) => (e ? reject(e) : resolve())));
+      if (!declared) await new Promise<void>((resolve) => sock.write('0\r\n\r\n', () => resolve()));
+      // The connection is still usable: a small request on it is answered.
+      answer = '';
+      sock.write('POST /video/prediction HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\n{}');
+      while (!/\r\n\r\n[\s\S]*\}/.test(answer)) await once(sock, 'data');
+      assert.match(answer, /^HTTP\/1\.1 200 /);
+      assert.deepEqual(errors, []);
+      sock.destroy();
+    }
+  } finally {
+    await app.close();
+  }
 });

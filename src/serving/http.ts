@@ -4,7 +4,7 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { ErrorCode } from '../errors.ts';
 import { errorResponse, predictionPath, type PipelineResponse } from '../protocol/types.ts';
-import { readBody, type BodyPool } from './body.ts';
+import { lingerOnRefusedBodies, readBody, type BodyPool } from './body.ts';
 import { handlePrediction, type ServingContext } from './handler.ts';
 import { registerStreamRoutes, type StreamManager } from './streams.ts';
 import { admissionHooks, bodyBytes, takeAdmission } from './admission.ts';
@@ -47,6 +47,9 @@ export async function startHttp(ctx: ServingContext, opts: HttpOptions): Promise
   });
   const opName = ctx.op.opts.name;
   const mb = (n: number) => `${Math.round((n / 1024 / 1024) * 10) / 10} MB`;
+
+  // Registered before the routes and plugins so that every one of them inherits it.
+  lingerOnRefusedBodies(app, 10_000);
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (req, payload, done) => readBody(req.raw, payload, opts.maxBodyBytes, opts.bodies, done));
