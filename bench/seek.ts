@@ -1,14 +1,20 @@
-// Server-side preprocessing (decode + PP-TSM transforms) of the bench's real videos with the seeking decode and with
-// seeking off, interleaved so that load changes hit both alike; wall time and CPU (this process and its ffmpeg
-// children). Run: node --import tsx bench/seek.ts [runs]   (the clips come from `npm run bench`, or are rendered here)
+// Server-side preprocessing (decode + PP-TSM transforms) of the bench's real videos: the seeking decode with its
+// IDR groups split over two ffmpeg runs (the default), in one frame-threaded run (`seekRuns: 1`), and with seeking
+// off, interleaved so that load changes hit all alike; wall time and CPU (this process and its ffmpeg children).
+// Run: node --import tsx bench/seek.ts [runs] [modes, e.g. split,one,full]   (the clips come from `npm run bench`,
+// or are rendered here)
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import path from 'node:path';
 import { DEMO_DIRS } from '../src/cli/demo.ts';
+import type { DecodeOptions } from '../src/video/decode.ts';
 import { PIPELINES, preprocessVideo } from '../src/video/pipelines.ts';
 import { ensureBenchClips } from './lib/clips.ts';
 import { median } from './lib/stats.ts';
 
 const runs = Number(process.argv[2] ?? 3);
+const MODES: Record<string, DecodeOptions> = { split: { seekRuns: 2 }, one: { seekRuns: 1 }, full: { seek: false } };
+const modes = (process.argv[3] ?? 'split,one,full').split(',').filter((m) => m in MODES);
 
 /** CPU ms of this process plus its waited-for children (utime, stime, cutime, cstime in /proc/self/stat). */
 function cpuMs(): number {
@@ -17,30 +23,31 @@ function cpuMs(): number {
 }
 
 const clips = await ensureBenchClips(path.join(DEMO_DIRS.root, 'bench', 'clips'), (l) => console.error(l));
-console.log(`PP-TSM preprocessing from the file, median of ${runs} interleaved runs (wall ms / CPU ms incl. ffmpeg)`);
+console.log(`PP-TSM preprocessing from the file, median of ${runs} interleaved runs (wall ms / CPU ms incl. ffmpeg), load ${loadavg()[0]!.toFixed(1)}`);
 for (const c of clips) {
   const bytes = new Uint8Array(readFileSync(c.file));
-  const res = { seek: { wall: [] as number[], cpu: [] as number[] }, full: { wall: [] as number[], cpu: [] as number[] } };
-  let packets = '';
+  const res = Object.fromEntries(modes.map((m) => [m, { wall: [] as number[], cpu: [] as number[], path: '' }]));
   for (let i = 0; i <= runs; i++) {
-    // Run 0 warms up (JIT, page cache) with the cheap path only.
-    for (const mode of i === 0 ? (['seek'] as const) : (['seek', 'full'] as const)) {
+    // Run 0 warms up (JIT, page cache) with the cheap paths only.
+    for (const mode of modes) {
+      if (i === 0 && mode === 'full') continue;
+      const r = res[mode]!;
       const c0 = cpuMs();
       const t0 = performance.now();
       await preprocessVideo(PIPELINES.PPTSM!, bytes, {
-        seek: mode === 'seek',
-        onDecodePath: (p) => {
-          if (p.mode === 'seek') packets = `${p.packets} of ${p.frames} packets`;
-        },
+        ...MODES[mode],
+        onDecodePath: (p) => (r.path = p.mode === 'seek' ? `${p.packets}/${p.frames} packets, ${p.runs} run(s)` : 'full'),
       });
-      if (i === 0) continue; // warm-up
-      res[mode].wall.push(performance.now() - t0);
-      res[mode].cpu.push(cpuMs() - c0);
+      if (i === 0) continue;
+      r.wall.push(performance.now() - t0);
+      r.cpu.push(cpuMs() - c0);
     }
   }
-  const f = (x: number[]) => median(x).toFixed(0);
-  console.log(
-    `${c.label.padEnd(20)} seek ${f(res.seek.wall)} / ${f(res.seek.cpu)} ms (${packets})   full ${f(res.full.wall)} / ${f(res.full.cpu)} ms   ` +
-      `wall ratio ${(median(res.seek.wall) / median(res.full.wall)).toFixed(3)}`,
-  );
+  const f = (x: number[]): string => median(x).toFixed(0);
+  const base = res[modes[0]!]!;
+  console.log(`${c.label} (load ${loadavg()[0]!.toFixed(1)})`);
+  for (const m of modes) {
+    const r = res[m]!;
+    console.log(`  ${m.padEnd(6)} ${f(r.wall)} / ${f(r.cpu)} ms  (${r.path})  wall ${modes[0]}/${m} ${(median(base.wall) / median(r.wall)).toFixed(3)}`);
+  }
 }

@@ -12,7 +12,7 @@ import { openSource } from '../src/video/container.ts';
 import { decodeAllFrames, decodeFramesAt, type DecodeOptions, type Frames } from '../src/video/decode.ts';
 import { ffmpegPath } from '../src/video/ffmpeg.ts';
 import { PIPELINES, preprocessVideo, sampleIndices } from '../src/video/pipelines.ts';
-import { planSeek, readSeekIndex } from '../src/video/seek.ts';
+import { planSeek, readSeekIndex, splitPlan } from '../src/video/seek.ts';
 
 const exec = promisify(execFile);
 let dir = '';
@@ -123,7 +123,7 @@ test('only what the frames need is fed: IDR groups up to the last wanted frame, 
 
   const all = await decodeAllFrames(bytes);
   const { frames, mode } = await framesAt(bytes, [f]);
-  assert.deepEqual(mode, { mode: 'seek', packets: plan.feed.length, frames: n });
+  assert.deepEqual(mode, { mode: 'seek', packets: plan.feed.length, frames: n, runs: 1 });
   assertSameFrames(all, [f], frames, 'frame 400 from bytes');
 });
 
@@ -165,6 +165,64 @@ test('damaged packets anywhere, even in frames no pick needs, send decoding down
     assert.equal(mode.mode, 'full', `${name}: ${JSON.stringify(mode)}`);
     assertSameFrames(all, indices, frames, name);
   }
+});
+
+test('IDR groups split over two ffmpeg runs: whole groups, balanced halves, the same frames as one run and the full decode', async () => {
+  const bytes = new Uint8Array(await readFile(path('x264_gop24.mp4')));
+  const src = (await openSource(bytes))!;
+  const seek = (await readSeekIndex(src))!;
+  await src.close();
+  const n = seek.index.frames;
+  const indices = sampleIndices(PIPELINES.PPTSM!, n);
+  const plan = planSeek(seek, indices);
+  const parts = splitPlan(seek, plan, 2);
+  assert.equal(parts.length, 2);
+  assert.deepEqual(parts.flatMap((q) => q.feed), plan.feed);
+  assert.deepEqual(parts.flatMap((q) => q.outputs), plan.outputs);
+  for (const q of parts) {
+    assert.equal(seek.start[q.feed[0]!], 1, 'each part starts at an IDR');
+    assert.ok(q.feed.length <= 0.6 * plan.feed.length, `${q.feed.length} of ${plan.feed.length} packets`);
+  }
+  assert.equal(splitPlan(seek, plan, 1).length, 1);
+  // One group, or groups too uneven to gain: one run.
+  assert.equal(splitPlan(seek, planSeek(seek, [30, 40]), 2).length, 1);
+
+  const all = await decodeAllFrames(bytes);
+  for (const seekRuns of [2, 1]) {
+    const { frames, mode } = await framesAt(bytes, indices, { seekRuns });
+    assert.deepEqual(mode, { mode: 'seek', packets: plan.feed.length, frames: n, runs: seekRuns }, `seekRuns ${seekRuns}`);
+    assertSameFrames(all, indices, frames, `seekRuns ${seekRuns}`);
+  }
+  // The PP-TSM tensor through two runs equals it with seeking off.
+  const a = await preprocessVideo(PIPELINES.PPTSM!, bytes, { seekRuns: 2 });
+  const b = await preprocessVideo(PIPELINES.PPTSM!, bytes, { seek: false });
+  assert.ok(Buffer.from(a.data.buffer).equals(Buffer.from(b.data.buffer)), 'PP-TSM tensor');
+});
+
+test('a decoding error in one of two runs sends decoding down the full path (the same frames)', async () => {
+  // Slice data garbled inside a reference picture of the second half: the packet structure stays sound (so the
+  // index checks pass), the decoder complains.
+  const mp4 = Buffer.from(await readFile(path('x264_gop24.mp4')));
+  const src = (await openSource(new Uint8Array(mp4)))!;
+  const seek = (await readSeekIndex(src))!;
+  await src.close();
+  const n = seek.index.frames;
+  const indices = sampleIndices(PIPELINES.PPTSM!, n);
+  const parts = splitPlan(seek, planSeek(seek, indices), 2);
+  assert.equal(parts.length, 2);
+  // The largest reference picture of the second half that is not its IDR.
+  const victim = parts[1]!.feed.filter((p) => !seek.start[p] && seek.ref[p]).sort((p, q) => seek.index.size[q]! - seek.index.size[p]!)[0]!;
+  assert.ok(seek.index.size[victim]! > 60, `a reference picture to damage (${seek.index.size[victim]} bytes)`);
+  const at = seek.index.offset[victim]!;
+  const size = seek.index.size[victim]!;
+  for (let i = Math.floor(size / 3); i < size - 8; i += 3) mp4[at + i] = (mp4[at + i]! * 7 + 91) & 0xff;
+  await writeFile(path('h264_garbled.mp4'), mp4);
+
+  const all = await decodeAllFrames(path('h264_garbled.mp4'));
+  const { frames, mode } = await framesAt(path('h264_garbled.mp4'), indices, { seekRuns: 2 });
+  assert.equal(mode.mode, 'full', JSON.stringify(mode));
+  assert.match((mode as { reason: string }).reason, /not verified/);
+  assertSameFrames(all, indices, frames, 'garbled');
 });
 
 test('the container colour description reaches the decoder: without it the frames would differ', async () => {

@@ -50,8 +50,13 @@ export interface DecodeOptions {
    * same either way; false always decodes every frame.
    */
   seek?: boolean;
-  /** Told which way sampled frames were decoded: 'seek' (packets fed of the video's frames) or 'full' (and why). */
-  onDecodePath?: (path: { mode: 'seek'; packets: number; frames: number } | { mode: 'full'; reason: string }) => void;
+  /**
+   * How many ffmpeg processes may decode a seeking plan's IDR groups at once (seek.ts; default SEEK_RUNS). With 2, a
+   * plan whose groups split into two similar halves runs as two single-threaded decodes instead of one frame-threaded one.
+   */
+  seekRuns?: number;
+  /** Told which way sampled frames were decoded: 'seek' (packets fed of the video's frames, ffmpeg runs) or 'full' (and why). */
+  onDecodePath?: (path: { mode: 'seek'; packets: number; frames: number; runs: number } | { mode: 'full'; reason: string }) => void;
 }
 
 export function describe(input: VideoInput): string {
@@ -232,6 +237,8 @@ export interface DecodeRun {
   rotation?: number;
   /** Pixels to decode (frames x coded size), 0 if unknown: picks the decoder's thread count. */
   work: number;
+  /** Decoder threads, overriding the choice made from `work`. */
+  threads?: number;
   /** Demuxer for inputs that are not containers ('h264', 'mjpeg': the elementary streams seek.ts writes). */
   format?: string;
   /** Input (decoder) options before `-i`. */
@@ -266,7 +273,7 @@ export async function runDecode(
   let args: string[];
   // Small videos decode faster on one thread: frame threading delays each frame's output by a frame per thread and
   // competes with our transforms (example.avi, 320x240x131: 29 vs 40 ms wall, ~10 ms less CPU per request).
-  const threads = work > 0 && work <= SINGLE_THREAD_WORK ? ['-threads', '1'] : [];
+  const threads = run.threads !== undefined ? ['-threads', String(run.threads)] : work > 0 && work <= SINGLE_THREAD_WORK ? ['-threads', '1'] : [];
   // cv2 skips frames it cannot decode, however many; the ffmpeg CLI gives up when over 2/3 fail (max_error_rate).
   const decoder = [...threads, '-max_error_rate', '1'];
   if (select) {

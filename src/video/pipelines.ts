@@ -309,7 +309,7 @@ export async function preprocessVideo(
   opts: DecodeOptions & PreprocessOptions = {},
 ): Promise<Tensor<Float32Array | Uint8Array>> {
   const sampler = pipelineSampler(spec);
-  const decodeOpts: DecodeOptions = { signal: opts.signal, orientation: opts.orientation, seek: opts.seek, onDecodePath: opts.onDecodePath };
+  const decodeOpts: DecodeOptions = { signal: opts.signal, orientation: opts.orientation, seek: opts.seek, seekRuns: opts.seekRuns, onDecodePath: opts.onDecodePath };
   const t0 = performance.now();
   if (framewise(spec)) {
     // Each frame is transformed straight into its slot(s) of the output, placed by the first pick (made from the

@@ -128,7 +128,7 @@ export function planSeek(seek: SeekIndex, frames: readonly number[], orientation
 }
 
 /** The fed packets as one elementary stream: H.264 in Annex B (parameter sets before each group), JPEGs back to back. */
-async function elementaryStream(src: Source, seek: SeekIndex, plan: SeekPlan): Promise<Uint8Array> {
+export async function elementaryStream(src: Source, seek: SeekIndex, plan: SeekPlan): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   let total = 0;
   const push = (b: Uint8Array): void => {
@@ -164,10 +164,47 @@ async function elementaryStream(src: Source, seek: SeekIndex, plan: SeekPlan): P
 export class SeekUnverified extends Error {}
 
 /**
- * Decodes the frames of `plan` (made by planSeek from `seek`) and calls `onFrame` with each wanted frame number,
- * ascending, as it arrives (the buffer is reused: copy what you keep). Throws SeekUnverified when the decoder did not
- * output exactly one frame per fed packet at the index's frame size, or logged a decoding error: frames delivered
- * before that may be wrong, and the caller must decode in full and deliver them again.
+ * How many ffmpeg processes decode a plan's IDR groups at once by default (DecodeOptions.seekRuns). Groups are
+ * independent (each starts at an IDR), so two halves decode in two processes on their own: ffmpeg's frame threads
+ * scale worse than that on the IDR + reference pictures a plan feeds (see the README's figures).
+ */
+export const SEEK_RUNS = 2;
+
+/** A split only pays when the larger part is at most this share of the packets (else one frame-threaded run). */
+const SPLIT_SHARE = 0.6;
+
+/** A run of whole groups of a plan: its packets (decode order) and the frame numbers they output (output order). */
+interface PlanPart {
+  feed: number[];
+  outputs: number[];
+}
+
+/**
+ * The plan's groups in at most `runs` (1 or 2) parts of consecutive whole groups, balanced by packet count; one part
+ * when the groups do not split evenly enough (SPLIT_SHARE). A group's outputs are as many as its packets, in the same
+ * place of `plan.outputs` as its packets in `plan.feed`.
+ */
+export function splitPlan(seek: SeekIndex, plan: SeekPlan, runs: number): PlanPart[] {
+  const whole = [{ feed: plan.feed, outputs: plan.outputs }];
+  if (runs < 2) return whole;
+  const total = plan.feed.length;
+  let cut = 0;
+  for (let i = 1; i < total; i++) {
+    if (seek.start[plan.feed[i]!] && Math.abs(total - 2 * i) < Math.abs(total - 2 * cut)) cut = i;
+  }
+  if (cut === 0 || Math.max(cut, total - cut) > SPLIT_SHARE * total) return whole;
+  return [
+    { feed: plan.feed.slice(0, cut), outputs: plan.outputs.slice(0, cut) },
+    { feed: plan.feed.slice(cut), outputs: plan.outputs.slice(cut) },
+  ];
+}
+
+/**
+ * Decodes the frames of `plan` (made by planSeek from `seek`) and calls `onFrame` with each wanted frame number as it
+ * arrives (the buffer is reused: copy what you keep); ascending within each ffmpeg run — with two runs (seekRuns) the
+ * two halves' frames interleave. Throws SeekUnverified when a decoder did not output exactly one frame per fed packet
+ * at the index's frame size, or logged a decoding error: frames delivered before that may be wrong, and the caller
+ * must decode in full and deliver them again. Resolves with the number of ffmpeg runs.
  */
 export async function decodePlan(
   src: Source,
@@ -176,43 +213,82 @@ export async function decodePlan(
   what: string,
   onFrame: (frame: number, rgb: Uint8Array, width: number, height: number) => void,
   opts: DecodeOptions = {},
-): Promise<void> {
-  const stream = await elementaryStream(src, seek, plan);
+): Promise<number> {
+  const parts = splitPlan(seek, plan, opts.seekRuns ?? SEEK_RUNS);
   const wanted = new Set(plan.wanted);
-  const wantedAt = plan.outputs.flatMap((f, k) => (wanted.has(f) ? [k] : []));
   const dir = await mkdtemp(join(tmpdir(), 'vidserve-seek-'));
+  // One run failing stops the other: its frames no longer matter (the caller decodes in full or gives up).
+  const stop = new AbortController();
+  const outer = opts.signal;
+  const onOuterAbort = (): void => stop.abort(outer!.reason);
+  if (outer?.aborted) stop.abort(outer.reason);
+  else outer?.addEventListener('abort', onOuterAbort, { once: true });
+  let failure: unknown;
   try {
-    const file = join(dir, `packets.${plan.format}`);
-    await writeFile(file, stream, { mode: 0o600 });
-    let piped = 0;
-    const { codedWidth, codedHeight } = seek.index;
-    const res = await runDecode(
-      {
-        path: `file:${file}`,
-        what,
-        cap: plan.feed.length,
-        select: wantedAt,
-        rotation: plan.rotation,
-        work: plan.feed.length * codedWidth * codedHeight,
-        format: plan.format,
-        inputOptions: seek.decoderOptions,
-      },
-      (k, rgb, w, h) => {
-        piped++;
-        onFrame(plan.outputs[k]!, rgb, w, h);
-      },
-      opts,
-    );
-    const quarter = plan.rotation === 90 || plan.rotation === 270;
-    const [w, h] = quarter ? [res.height, res.width] : [res.width, res.height];
-    if (res.decoded !== plan.feed.length || piped !== wantedAt.length)
-      throw new SeekUnverified(`${res.decoded} frames from ${plan.feed.length} packets (${piped} of ${wantedAt.length} wanted)`);
-    if ((codedWidth && w !== codedWidth) || (codedHeight && h !== codedHeight))
-      throw new SeekUnverified(`frame size ${w}x${h}, container says ${codedWidth}x${codedHeight}`);
-    if (DECODE_ERROR.test(res.stderr)) throw new SeekUnverified('the decoder reported errors');
+    const runs = parts.map(async (part, i) => {
+      try {
+        await decodePart(src, seek, plan, part, join(dir, `packets${i}.${plan.format}`), what, wanted, onFrame, {
+          ...opts,
+          signal: stop.signal,
+          threads: parts.length > 1 ? 1 : undefined,
+        });
+      } catch (err) {
+        // The first failure is the cause; the other run's AbortError only follows from it.
+        failure ??= err;
+        stop.abort(err);
+      }
+    });
+    await Promise.all(runs);
+    if (failure !== undefined) throw failure;
+    return parts.length;
   } finally {
+    outer?.removeEventListener('abort', onOuterAbort);
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** One ffmpeg run over a part of a plan (decodePlan). */
+async function decodePart(
+  src: Source,
+  seek: SeekIndex,
+  plan: SeekPlan,
+  part: PlanPart,
+  file: string,
+  what: string,
+  wanted: ReadonlySet<number>,
+  onFrame: (frame: number, rgb: Uint8Array, width: number, height: number) => void,
+  opts: DecodeOptions & { threads: number | undefined },
+): Promise<void> {
+  const stream = await elementaryStream(src, seek, { ...plan, feed: part.feed });
+  const wantedAt = part.outputs.flatMap((f, k) => (wanted.has(f) ? [k] : []));
+  await writeFile(file, stream, { mode: 0o600 });
+  let piped = 0;
+  const { codedWidth, codedHeight } = seek.index;
+  const res = await runDecode(
+    {
+      path: `file:${file}`,
+      what,
+      cap: part.feed.length,
+      select: wantedAt,
+      rotation: plan.rotation,
+      work: part.feed.length * codedWidth * codedHeight,
+      threads: opts.threads,
+      format: plan.format,
+      inputOptions: seek.decoderOptions,
+    },
+    (k, rgb, w, h) => {
+      piped++;
+      onFrame(part.outputs[k]!, rgb, w, h);
+    },
+    opts,
+  );
+  const quarter = plan.rotation === 90 || plan.rotation === 270;
+  const [w, h] = quarter ? [res.height, res.width] : [res.width, res.height];
+  if (res.decoded !== part.feed.length || piped !== wantedAt.length)
+    throw new SeekUnverified(`${res.decoded} frames from ${part.feed.length} packets (${piped} of ${wantedAt.length} wanted)`);
+  if ((codedWidth && w !== codedWidth) || (codedHeight && h !== codedHeight))
+    throw new SeekUnverified(`frame size ${w}x${h}, container says ${codedWidth}x${codedHeight}`);
+  if (DECODE_ERROR.test(res.stderr)) throw new SeekUnverified('the decoder reported errors');
 }
 
 // Decoder complaints in ffmpeg's log (h264, mjpeg) that mean a frame may differ from a full decode's.
@@ -221,7 +297,7 @@ const DECODE_ERROR = /error while decoding|concealing|decode_slice_header error|
 /**
  * The frames `frames` (frame numbers in presentation order, any order, repeats allowed) of a video, exactly as a full
  * decode gives them, decoding only the packets they need — or undefined when the video needs the full decode (see
- * readSeekIndex; decode.ts's decodeFramesAt wraps both). `onFrame` gets each distinct frame once, ascending.
+ * readSeekIndex; decode.ts's decodeFramesAt wraps both). `onFrame` gets each distinct frame once (see decodePlan for the order).
  * Returns the video's frame count (the container's).
  */
 export async function seekFrames(
@@ -240,14 +316,15 @@ export async function seekFrames(
     const indices = pick(seek.index.frames);
     for (const f of indices) if (!Number.isInteger(f) || f < 0 || f >= seek.index.frames) return undefined; // let the full path report it
     const plan = planSeek(seek, indices, opts.orientation);
+    let runs: number;
     try {
-      await decodePlan(src, seek, plan, what, onFrame, opts);
+      runs = await decodePlan(src, seek, plan, what, onFrame, opts);
     } catch (err) {
       // ffmpeg failing on the elementary stream is not the user's error: the full decode decides.
       if (opts.signal?.aborted || err instanceof SeekUnverified) throw err;
       throw new SeekUnverified((err as Error).message);
     }
-    opts.onDecodePath?.({ mode: 'seek', packets: plan.feed.length, frames: seek.index.frames });
+    opts.onDecodePath?.({ mode: 'seek', packets: plan.feed.length, frames: seek.index.frames, runs });
     return { frames: seek.index.frames, indices };
   } finally {
     await src.close();
