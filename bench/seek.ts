@@ -1,19 +1,24 @@
 // Server-side preprocessing (decode + PP-TSM transforms) of the bench's real videos: the seeking decode with its
 // IDR groups split over two ffmpeg runs (the default), in one frame-threaded run (`seekRuns: 1`), and with seeking
 // off, interleaved so that load changes hit all alike; wall time and CPU (this process and its ffmpeg children).
-// Run: node --import tsx bench/seek.ts [runs] [modes, e.g. split,one,full]   (the clips come from `npm run bench`,
-// or are rendered here)
+// Two more modes decode without transforming: `decode` (the sampled frames to a no-op callback) and `blocked` (the
+// callback blocks the thread for 60 ms without using CPU, as a slow transform would, but without competing with
+// ffmpeg for the cores): `blocked` minus `decode` is what not reading the frame pipe costs.
+// Run: node --import tsx bench/seek.ts [runs] [modes, e.g. split,one,full,decode,blocked]   (the clips come from
+// `npm run bench`, or are rendered here)
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import { DEMO_DIRS } from '../src/cli/demo.ts';
-import type { DecodeOptions } from '../src/video/decode.ts';
-import { PIPELINES, preprocessVideo } from '../src/video/pipelines.ts';
+import { forEachSampledFrame, type DecodeOptions } from '../src/video/decode.ts';
+import { PIPELINES, preprocessVideo, sampleIndices } from '../src/video/pipelines.ts';
 import { ensureBenchClips } from './lib/clips.ts';
 import { median } from './lib/stats.ts';
 
 const runs = Number(process.argv[2] ?? 3);
-const MODES: Record<string, DecodeOptions> = { split: { seekRuns: 2 }, one: { seekRuns: 1 }, full: { seek: false } };
+const MODES: Record<string, DecodeOptions> = { split: { seekRuns: 2 }, one: { seekRuns: 1 }, full: { seek: false }, decode: {}, blocked: {} };
+const BLOCK_MS = 60;
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
 const modes = (process.argv[3] ?? 'split,one,full').split(',').filter((m) => m in MODES);
 
 /** CPU ms of this process plus its waited-for children (utime, stime, cutime, cstime in /proc/self/stat). */
@@ -34,10 +39,14 @@ for (const c of clips) {
       const r = res[mode]!;
       const c0 = cpuMs();
       const t0 = performance.now();
-      await preprocessVideo(PIPELINES.PPTSM!, bytes, {
+      const opts: DecodeOptions = {
         ...MODES[mode],
         onDecodePath: (p) => (r.path = p.mode === 'seek' ? `${p.packets}/${p.frames} packets, ${p.runs} run(s)` : 'full'),
-      });
+      };
+      if (mode === 'decode' || mode === 'blocked') {
+        const block = mode === 'blocked';
+        await forEachSampledFrame(bytes, (n) => sampleIndices(PIPELINES.PPTSM!, n), () => void (block && Atomics.wait(sleeper, 0, 0, BLOCK_MS)), opts);
+      } else await preprocessVideo(PIPELINES.PPTSM!, bytes, opts);
       if (i === 0) continue;
       r.wall.push(performance.now() - t0);
       r.cpu.push(cpuMs() - c0);

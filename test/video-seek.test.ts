@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { openSource } from '../src/video/container.ts';
-import { decodeAllFrames, decodeFramesAt, type DecodeOptions, type Frames } from '../src/video/decode.ts';
-import { ffmpegPath } from '../src/video/ffmpeg.ts';
+import { decodeAllFrames, decodeFramesAt, forEachSampledFrame, type DecodeOptions, type Frames } from '../src/video/decode.ts';
+import { ffmpegPath, useSpawnerProcess } from '../src/video/ffmpeg.ts';
 import { PIPELINES, preprocessVideo, sampleIndices } from '../src/video/pipelines.ts';
 import { planSeek, readSeekIndex, splitPlan } from '../src/video/seek.ts';
 
@@ -193,10 +193,26 @@ test('IDR groups split over two ffmpeg runs: whole groups, balanced halves, the 
     assert.deepEqual(mode, { mode: 'seek', packets: plan.feed.length, frames: n, runs: seekRuns }, `seekRuns ${seekRuns}`);
     assertSameFrames(all, indices, frames, `seekRuns ${seekRuns}`);
   }
-  // The PP-TSM tensor through two runs equals it with seeking off.
-  const a = await preprocessVideo(PIPELINES.PPTSM!, bytes, { seekRuns: 2 });
+  // The PP-TSM tensor through two runs equals it with seeking off, also with ffmpeg started by the spawner helper.
   const b = await preprocessVideo(PIPELINES.PPTSM!, bytes, { seek: false });
-  assert.ok(Buffer.from(a.data.buffer).equals(Buffer.from(b.data.buffer)), 'PP-TSM tensor');
+  for (const helper of [false, true]) {
+    useSpawnerProcess(helper);
+    try {
+      const a = await preprocessVideo(PIPELINES.PPTSM!, bytes, { seekRuns: 2 });
+      assert.ok(Buffer.from(a.data.buffer).equals(Buffer.from(b.data.buffer)), `PP-TSM tensor (helper: ${helper})`);
+    } finally {
+      useSpawnerProcess(false);
+    }
+  }
+  // Aborted when the first frame arrives: both runs stop, no frame is delivered after the abort.
+  const ac = new AbortController();
+  const seen: number[] = [];
+  const aborted = forEachSampledFrame(bytes, () => indices, (i) => {
+    seen.push(i);
+    ac.abort();
+  }, { signal: ac.signal, seekRuns: 2 });
+  await assert.rejects(aborted, { name: 'AbortError' });
+  assert.equal(seen.length, 1);
 });
 
 test('a decoding error in one of two runs sends decoding down the full path (the same frames)', async () => {
