@@ -1,10 +1,10 @@
-// Server-side preprocessing (decode + PP-TSM transforms) of the bench's real videos: the seeking decode with its
-// IDR groups split over two ffmpeg runs (the default), in one frame-threaded run (`seekRuns: 1`), and with seeking
-// off, interleaved so that load changes hit all alike; wall time and CPU (this process and its ffmpeg children).
+// Server-side preprocessing (decode + PP-TSM transforms) of the bench's real videos: the seeking decode as by default
+// (`auto`: two runs while the cores are free), with its IDR groups split over two ffmpeg runs (`split`), in one
+// frame-threaded run (`one`), and with seeking off (`full`), interleaved so that load changes hit all alike; wall time and CPU (this process and its ffmpeg children).
 // Two more modes decode without transforming: `decode` (the sampled frames to a no-op callback) and `blocked` (the
 // callback blocks the thread for 60 ms without using CPU, as a slow transform would, but without competing with
 // ffmpeg for the cores): `blocked` minus `decode` is what not reading the frame pipe costs.
-// Run: node --import tsx bench/seek.ts [runs] [modes, e.g. split,one,full,decode,blocked]   (the clips come from
+// Run: node --import tsx bench/seek.ts [runs] [modes: auto,split,one,full,decode,blocked]   (the clips come from
 // `npm run bench`, or are rendered here)
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -16,10 +16,10 @@ import { ensureBenchClips } from './lib/clips.ts';
 import { median } from './lib/stats.ts';
 
 const runs = Number(process.argv[2] ?? 3);
-const MODES: Record<string, DecodeOptions> = { split: { seekRuns: 2 }, one: { seekRuns: 1 }, full: { seek: false }, decode: {}, blocked: {} };
+const MODES: Record<string, DecodeOptions> = { auto: {}, split: { seekRuns: 2 }, one: { seekRuns: 1 }, full: { seek: false }, decode: {}, blocked: {} };
 const BLOCK_MS = 60;
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
-const modes = (process.argv[3] ?? 'split,one,full').split(',').filter((m) => m in MODES);
+const modes = (process.argv[3] ?? 'auto,split,one,full').split(',').filter((m) => m in MODES);
 
 /** CPU ms of this process plus its waited-for children (utime, stime, cutime, cstime in /proc/self/stat). */
 function cpuMs(): number {

@@ -12,7 +12,7 @@ import { openSource } from '../src/video/container.ts';
 import { decodeAllFrames, decodeFramesAt, forEachSampledFrame, type DecodeOptions, type Frames } from '../src/video/decode.ts';
 import { ffmpegPath, useSpawnerProcess } from '../src/video/ffmpeg.ts';
 import { PIPELINES, preprocessVideo, sampleIndices } from '../src/video/pipelines.ts';
-import { planSeek, readSeekIndex, splitPlan } from '../src/video/seek.ts';
+import { planSeek, readSeekIndex, seekRunsFor, splitPlan } from '../src/video/seek.ts';
 
 const exec = promisify(execFile);
 let dir = '';
@@ -213,6 +213,16 @@ test('IDR groups split over two ffmpeg runs: whole groups, balanced halves, the 
   }, { signal: ac.signal, seekRuns: 2 });
   await assert.rejects(aborted, { name: 'AbortError' });
   assert.equal(seen.length, 1);
+});
+
+test('two runs by default only while the cores are free (runnable threads from /proc/loadavg)', () => {
+  assert.equal(seekRunsFor('0.52 0.58 0.59 1/467 12345\n', 2), 2, 'only the caller runs');
+  assert.equal(seekRunsFor('0.52 0.58 0.59 2/467 12345\n', 2), 1, 'one other thread busy on 2 cores');
+  assert.equal(seekRunsFor('0.52 0.58 0.59 3/467 12345\n', 4), 2);
+  assert.equal(seekRunsFor('8.48 8.06 6.36 17/350 12697\n', 2), 1);
+  assert.equal(seekRunsFor('0.00 0.00 0.00 1/10 1\n', 1), 1, 'one core');
+  assert.equal(seekRunsFor(undefined, 8), 1, 'unknown (not Linux)');
+  assert.equal(seekRunsFor('garbage', 8), 1);
 });
 
 test('a decoding error in one of two runs sends decoding down the full path (the same frames)', async () => {

@@ -51,8 +51,9 @@ export interface DecodeOptions {
    */
   seek?: boolean;
   /**
-   * How many ffmpeg processes may decode a seeking plan's IDR groups at once (seek.ts; default SEEK_RUNS). With 2, a
-   * plan whose groups split into two similar halves runs as two single-threaded decodes instead of one frame-threaded one.
+   * How many ffmpeg processes may decode a seeking plan's IDR groups at once (seek.ts; default: 2 while the cores are
+   * free, else 1, see defaultSeekRuns). With 2, a plan whose groups split into two similar halves runs as two
+   * single-threaded decodes instead of one frame-threaded one.
    */
   seekRuns?: number;
   /** Told which way sampled frames were decoded: 'seek' (packets fed of the video's frames, ffmpeg runs) or 'full' (and why). */
