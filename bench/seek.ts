@@ -1,6 +1,7 @@
 // Server-side preprocessing (decode + PP-TSM transforms) of the bench's real videos: the seeking decode as by default
 // (`auto`: two runs while the cores are free), with its IDR groups split over two ffmpeg runs (`split`), in one
-// frame-threaded run (`one`), and with seeking off (`full`), interleaved so that load changes hit all alike; wall time and CPU (this process and its ffmpeg children).
+// frame-threaded run (`one`), and with seeking off (`full`), interleaved so that load changes hit all alike; wall
+// time and CPU (this process and its ffmpeg children).
 // Two more modes decode without transforming: `decode` (the sampled frames to a no-op callback) and `blocked` (the
 // callback blocks the thread for 60 ms without using CPU, as a slow transform would, but without competing with
 // ffmpeg for the cores): `blocked` minus `decode` is what not reading the frame pipe costs.

@@ -56,7 +56,7 @@ export interface DecodeOptions {
    * single-threaded decodes instead of one frame-threaded one.
    */
   seekRuns?: number;
-  /** Told which way sampled frames were decoded: 'seek' (packets fed of the video's frames, ffmpeg runs) or 'full' (and why). */
+  /** Told which way sampled frames were decoded: 'seek' (packets fed of the video's frames, ffmpeg runs) or 'full'. */
   onDecodePath?: (path: { mode: 'seek'; packets: number; frames: number; runs: number } | { mode: 'full'; reason: string }) => void;
 }
 

@@ -129,7 +129,7 @@ export function planSeek(seek: SeekIndex, frames: readonly number[], orientation
 }
 
 /** The fed packets as one elementary stream: H.264 in Annex B (parameter sets before each group), JPEGs back to back. */
-export async function elementaryStream(src: Source, seek: SeekIndex, plan: SeekPlan): Promise<Uint8Array> {
+async function elementaryStream(src: Source, seek: SeekIndex, plan: SeekPlan): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   let total = 0;
   const push = (b: Uint8Array): void => {
@@ -166,10 +166,10 @@ export class SeekUnverified extends Error {}
 
 /**
  * How many ffmpeg processes decode a plan's IDR groups at once when DecodeOptions.seekRuns is not given: 2 while
- * the cores are free (fewer threads ready to run, machine-wide, than cores, the caller included), else 1. Groups are independent (each starts at an
- * IDR): on idle cores two single-threaded processes beat one frame-threaded process (720p bench clips: 0.75x the
- * wall time), but on busy cores the frame-threaded one does better (it costs ~10% less CPU; the split took 1.7x its
- * wall time under a load average of 8). See the README's figures.
+ * the cores are free (fewer threads ready to run, machine-wide, than cores, the caller included), else 1. Groups are
+ * independent (each starts at an IDR): on idle cores two single-threaded processes beat one frame-threaded process
+ * (720p bench clips: 0.75x the wall time), but on busy cores the frame-threaded one does better (the split took 1.7x
+ * its wall time under a load average of 8, and up to ~10% more CPU). See the README's figures.
  */
 export function defaultSeekRuns(): number {
   let loadavg: string | undefined;
