@@ -6,6 +6,9 @@
 //     Non-reference pictures that are not wanted are left out: no other picture predicts from them (that is what
 //     nal_ref_idc = 0 means), so no decoded sample changes. Groups are concatenated; each starts at an IDR, which
 //     resets the decoder, so the output is each group's pictures in presentation order, group after group.
+//   - HEVC (MP4/MOV 'hvc1'/'hev1'): the same with HEVC's picture types (hevc.ts): IDR and CRA pictures are start
+//     points, sub-layer non-reference pictures of the highest TemporalId are left out, a start CRA's RASL pictures
+//     are neither fed nor (when wanted) decoded from it.
 //   - Intra-only MJPEG (AVI 'MJPG', MOV 'jpeg'/'mjpa', every packet a keyframe): only the wanted packets.
 // Frame n is the n-th frame in presentation order, i.e. the n-th frame a full decode outputs, provided every packet
 // decodes to one frame. That is checked where it can be without decoding — every packet's structure (H.264: NAL
@@ -18,16 +21,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSource, readVideoIndex, type Colour, type Source, type VideoIndex } from './container.ts';
 import { runDecode, type DecodeOptions } from './decode.ts';
+import { asStreamStart, hevcDependencies, hevcPicture, parseHvcC, type HevcPicture } from './hevc.ts';
 import { appliedRotation, DEFAULT_ORIENTATION } from './rotate.ts';
 
 /** What decoding the wanted frames takes: the packets to feed, in decode order, and where the wanted frames come out. */
 export interface SeekPlan {
   /** The elementary stream's format (ffmpeg demuxer name). */
-  format: 'h264' | 'mjpeg';
+  format: SeekFormat;
   /** Frame count of the video (the container's packet count). */
   frames: number;
   /** Packets to decode, by decode-order number, ascending. */
   feed: number[];
+  /** The fed packets that start a group (decoding starts afresh there; parameter sets go in front). */
+  starts: number[];
   /** For each frame the decoder outputs from the fed packets (in output order), its frame number in the video. */
   outputs: number[];
   /** The wanted frame numbers, ascending, without repeats. */
@@ -39,21 +45,30 @@ export interface SeekPlan {
 /** What the packet index says about a video before any decoding: the frame count and how to reach each frame. */
 export interface SeekIndex {
   index: VideoIndex;
-  format: 'h264' | 'mjpeg';
+  format: SeekFormat;
   /** Frame number (presentation order) -> packet number (decode order). */
   packetOf: Int32Array;
   /** Per packet: 1 if others may need it (a reference picture, or parameter sets; always 1 for intra-only codecs). */
   ref: Uint8Array;
-  /** Per packet: 1 if decoding can start there (an H.264 IDR picture; every MJPEG packet). */
+  /** Per packet: 1 if decoding can start there (an H.264 IDR picture; an HEVC IDR or CRA; every MJPEG packet). */
   start: Uint8Array;
-  /** H.264: NAL length field size and the parameter sets in Annex B form. */
+  /**
+   * Per packet: the latest start point it decodes from — the last one at or before it, except an HEVC RASL picture
+   * of a start CRA, which needs the one before that CRA. A group from start point s feeds no packet reaching < s.
+   */
+  reach: Int32Array;
+  /** H.264 / HEVC: NAL length field size and the parameter sets in Annex B form. */
   nalLength: number;
   parameterSets: Uint8Array;
   /** Decoder options that give the elementary stream what the container told the decoder (colour description). */
   decoderOptions: string[];
 }
 
+/** The elementary stream's format (ffmpeg demuxer name). */
+export type SeekFormat = 'h264' | 'hevc' | 'mjpeg';
+
 const MJPEG_CODECS = new Set(['MJPG', 'jpeg', 'mjpa']);
+const HEVC_CODECS = new Set(['hvc1', 'hev1']);
 
 /**
  * Reads and checks the packet index for seeking, or undefined when this video must be decoded in full (codec or
@@ -68,9 +83,10 @@ export async function readSeekIndex(src: Source): Promise<SeekIndex | undefined>
   const decoderOptions = colourOptions(index.colour);
   if (!decoderOptions) return undefined;
   const n = index.frames;
-  const ref = new Uint8Array(n);
-  const start = new Uint8Array(n);
-  let format: SeekIndex['format'];
+  let ref: Uint8Array = new Uint8Array(n);
+  let start: Uint8Array = new Uint8Array(n);
+  let reach: Int32Array | undefined;
+  let format: SeekFormat;
   let nalLength = 0;
   let parameterSets: Uint8Array = new Uint8Array(0);
   if (index.codec === 'avc1' && index.avcC) {
@@ -86,6 +102,20 @@ export async function readSeekIndex(src: Source): Promise<SeekIndex | undefined>
       return true;
     });
     if (!ok || !start[0]) return undefined;
+  } else if (HEVC_CODECS.has(index.codec) && index.hvcC) {
+    format = 'hevc';
+    const cfg = parseHvcC(index.hvcC);
+    if (!cfg) return undefined;
+    ({ nalLength, parameterSets } = cfg);
+    const pictures: HevcPicture[] = [];
+    const ok = await eachPacket(src, index, (_, p) => {
+      const pic = hevcPicture(p, nalLength);
+      if (pic) pictures.push(pic);
+      return pic !== undefined;
+    });
+    const deps = ok ? hevcDependencies(pictures, cfg) : undefined;
+    if (!deps) return undefined;
+    ({ ref, start, reach } = deps);
   } else if (MJPEG_CODECS.has(index.codec)) {
     format = 'mjpeg';
     if (index.key.some((k) => k === 0)) return undefined;
@@ -93,9 +123,13 @@ export async function readSeekIndex(src: Source): Promise<SeekIndex | undefined>
     ref.fill(1);
     start.fill(1);
   } else return undefined;
+  if (!reach) {
+    reach = new Int32Array(n);
+    for (let i = 0, last = 0; i < n; i++) reach[i] = last = start[i] ? i : last;
+  }
   // Presentation order: by presentation time, ties in decode order (what the decoder's output order gives).
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => index.pts[a]! - index.pts[b]! || a - b);
-  return { index, format, packetOf: Int32Array.from(order), ref, start, nalLength, parameterSets, decoderOptions };
+  return { index, format, packetOf: Int32Array.from(order), ref, start, reach, nalLength, parameterSets, decoderOptions };
 }
 
 /** The packets that decoding `frames` (frame numbers, any order, repeats allowed) needs, and where each comes out. */
@@ -103,31 +137,38 @@ export function planSeek(seek: SeekIndex, frames: readonly number[], orientation
   const n = seek.index.frames;
   for (const f of frames) if (!Number.isInteger(f) || f < 0 || f >= n) throw new RangeError(`frame ${f} out of range for ${n} frames`);
   const wanted = new Uint8Array(n);
-  // Groups by starting packet: the last start point at or before the wanted packet, and the group's last packet.
-  const groups = new Map<number, number>();
+  // Groups: from the start point each wanted packet decodes from to the last wanted packet; overlapping ones merge.
+  const spans: Array<[number, number]> = [];
   for (const f of new Set(frames)) {
     const p = seek.packetOf[f]!;
     wanted[p] = 1;
-    let s = p;
-    while (!seek.start[s]) s--; // packet 0 is a start point (readSeekIndex checks it)
-    groups.set(s, Math.max(groups.get(s) ?? s, p));
+    spans.push([seek.reach[p]!, p]); // packet 0 is a start point (readSeekIndex checks it)
+  }
+  const groups: Array<[number, number]> = [];
+  for (const [s, end] of spans.sort((a, b) => a[0] - b[0])) {
+    const last = groups[groups.length - 1];
+    if (last && s <= last[1]) last[1] = Math.max(last[1], end);
+    else groups.push([s, end]);
   }
   const rankOf = new Int32Array(n);
   seek.packetOf.forEach((p, f) => (rankOf[p] = f));
   const feed: number[] = [];
   const outputs: number[] = [];
-  for (const [s, end] of [...groups].sort((a, b) => a[0] - b[0])) {
-    const group: number[] = [];
-    for (let p = s; p <= end; p++) if (seek.ref[p] || wanted[p] || p === s) group.push(p);
+  for (const [s, end] of groups) {
+    const group: number[] = [s];
+    for (let p = s + 1; p <= end; p++) if ((seek.ref[p] || wanted[p]) && seek.reach[p]! >= s) group.push(p);
     feed.push(...group);
     // The decoder outputs a group's pictures in presentation order before the next group's IDR.
     outputs.push(...group.map((p) => rankOf[p]!).sort((a, b) => a - b));
   }
   const unique = [...new Set(frames)].sort((a, b) => a - b);
-  return { format: seek.format, frames: n, feed, outputs, wanted: unique, rotation: appliedRotation(seek.index.displayAngle, orientation) };
+  return { format: seek.format, frames: n, feed, starts: groups.map((g) => g[0]), outputs, wanted: unique, rotation: appliedRotation(seek.index.displayAngle, orientation) };
 }
 
-/** The fed packets as one elementary stream: H.264 in Annex B (parameter sets before each group), JPEGs back to back. */
+/**
+ * The fed packets as one elementary stream: H.264 / HEVC in Annex B (parameter sets before each group; an HEVC group's
+ * first picture made a start, see hevc.ts), JPEGs back to back.
+ */
 async function elementaryStream(src: Source, seek: SeekIndex, plan: SeekPlan): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   let total = 0;
@@ -136,6 +177,7 @@ async function elementaryStream(src: Source, seek: SeekIndex, plan: SeekPlan): P
     total += b.length;
   };
   const START = new Uint8Array([0, 0, 0, 1]);
+  const starts = new Set(plan.starts);
   for (const p of plan.feed) {
     const bytes = await src.read(seek.index.offset[p]!, seek.index.size[p]!);
     if (bytes.length !== seek.index.size[p]) throw new Error(`packet ${p} lies outside the input`);
@@ -143,11 +185,13 @@ async function elementaryStream(src: Source, seek: SeekIndex, plan: SeekPlan): P
       push(bytes);
       continue;
     }
-    if (seek.start[p]) push(seek.parameterSets);
+    const groupStart = starts.has(p);
+    if (groupStart) push(seek.parameterSets);
     for (let at = 0; at < bytes.length; ) {
       const len = readLength(bytes, at, seek.nalLength);
+      const nal = bytes.subarray(at + seek.nalLength, at + seek.nalLength + len);
       push(START);
-      push(bytes.subarray(at + seek.nalLength, at + seek.nalLength + len));
+      push(groupStart && plan.format === 'hevc' ? asStreamStart(nal) : nal);
       at += seek.nalLength + len;
     }
   }
@@ -215,8 +259,14 @@ export async function decodePlan(
   }
 }
 
-// Decoder complaints in ffmpeg's log (h264, mjpeg) that mean a frame may differ from a full decode's.
-const DECODE_ERROR = /error while decoding|concealing|decode_slice_header error|no frame!|missing reference|reference picture missing|mmco: unref short failure|huffman table decode error|EOI missing|No JPEG data found|Found EOI before any SOF|Invalid data found/i;
+// Decoder complaints in ffmpeg's log (h264, hevc, mjpeg) that mean a frame may differ from a full decode's.
+const DECODE_ERROR = new RegExp([
+  'error while decoding|concealing|decode_slice_header error|no frame!|missing reference|reference picture missing',
+  'mmco: unref short failure|huffman table decode error|EOI missing|No JPEG data found|Found EOI before any SOF|Invalid data found',
+  // hevc: a reference missing from the DPB (logged for every picture but the start IRAP), broken slices or sets.
+  'Could not find ref with POC|Error constructing the frame RPS|Error parsing NAL unit|Duplicate POC|Two slices reporting',
+  'First slice in a frame missing|Invalid reference index|Zero refs in the frame RPS|DPB full|PPS id out of range|Skipping invalid',
+].join('|'), 'i');
 
 /**
  * The frames `frames` (frame numbers in presentation order, any order, repeats allowed) of a video, exactly as a full
