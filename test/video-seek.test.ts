@@ -9,10 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { openSource } from '../src/video/container.ts';
-import { decodeAllFrames, decodeFramesAt, type DecodeOptions, type Frames } from '../src/video/decode.ts';
+import { decodeAllFrames, decodeFramesAt, type DecodeOptions } from '../src/video/decode.ts';
 import { ffmpegPath } from '../src/video/ffmpeg.ts';
 import { PIPELINES, preprocessVideo, sampleIndices } from '../src/video/pipelines.ts';
 import { planSeek, readSeekIndex } from '../src/video/seek.ts';
+import { assertSameFrames, framesAt } from './support/frames.ts';
 
 const exec = promisify(execFile);
 let dir = '';
@@ -59,23 +60,6 @@ before(async () => {
 after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
-
-const frameAt = (f: Frames, t: number): Buffer => {
-  const size = f.H * f.W * 3;
-  return Buffer.from(f.data.buffer, f.data.byteOffset + t * size, size);
-};
-
-/** decodeFramesAt with the path it took. */
-async function framesAt(file: string | Uint8Array, indices: number[], opts: DecodeOptions = {}) {
-  let mode: Parameters<NonNullable<DecodeOptions['onDecodePath']>>[0] | undefined;
-  const frames = await decodeFramesAt(file, indices, { ...opts, onDecodePath: (p) => (mode = p) });
-  return { frames, mode: mode! };
-}
-
-function assertSameFrames(all: Frames, indices: number[], got: Frames, what: string): void {
-  assert.deepEqual([got.T, got.H, got.W], [indices.length, all.H, all.W], what);
-  indices.forEach((i, t) => assert.ok(frameAt(got, t).equals(frameAt(all, i)), `${what}: frame ${i} (t=${t})`));
-}
 
 test('seeking decode returns exactly the frames of the full decode (H.264 with B-frames and keyint 250, MJPEG AVI/MOV)', async () => {
   for (const name of SEEKABLE) {
