@@ -14,7 +14,7 @@ import { decodeAllFrames } from '../src/video/decode.ts';
 import { ffmpegPath } from '../src/video/ffmpeg.ts';
 import { asStreamStart, hevcDependencies, hevcPicture, parseHvcC, type HevcPicture } from '../src/video/hevc.ts';
 import { PIPELINES, preprocessVideo, sampleIndices } from '../src/video/pipelines.ts';
-import { planSeek, readSeekIndex, type SeekIndex } from '../src/video/seek.ts';
+import { decodePlan, planSeek, readSeekIndex, SeekUnverified, type SeekIndex } from '../src/video/seek.ts';
 import { assertSameFrames, framesAt, type DecodePath } from './support/frames.ts';
 
 const exec = promisify(execFile);
@@ -44,8 +44,42 @@ before(async () => {
       '-tag:v', 'hvc1', '-metadata:s:v:0', 'rotate=90', '-c:a', 'aac', path('x265_phone.mov')),
     ffmpeg(...testsrc('96x64', '25', 6), ...x265('yuv420p10le', 'keyint=40'), path('x265_main10.mp4')),
     ffmpeg(...testsrc('96x64', '25', 6), ...x265('yuv420p', 'temporal-layers=1', 'keyint=40'), path('x265_temporal_layers.mp4')),
+    renderJoined(),
   ]);
 });
+
+/**
+ * Two encodes with different parameter sets joined (the second half flipped, without SAO, other chroma QP offsets),
+ * x265 repeating the sets at every keyframe: 'x265_joined.mp4'. 'x265_sets_once.mp4': the same stream with each
+ * distinct set kept only where it first occurs, so the second half's later keyframes rely on sets sent before them.
+ */
+async function renderJoined(): Promise<void> {
+  const params = ['repeat-headers=1', 'keyint=30', 'no-open-gop=1', 'bframes=0'];
+  await Promise.all([
+    ffmpeg(...testsrc('96x64', '25', 3), ...x265('yuv420p', ...params), path('part_a.mp4')),
+    ffmpeg(...testsrc('96x64', '25', 3), '-vf', 'hflip', ...x265('yuv420p', ...params, 'sao=0', 'cbqpoffs=3'), path('part_b.mp4')),
+  ]);
+  await writeFile(path('parts.txt'), `file '${path('part_a.mp4')}'\nfile '${path('part_b.mp4')}'\n`);
+  await ffmpeg('-f', 'concat', '-safe', '0', '-i', path('parts.txt'), '-c', 'copy', path('x265_joined.mp4'));
+  await ffmpeg('-i', path('x265_joined.mp4'), '-c', 'copy', '-bsf:v', 'hevc_mp4toannexb', '-f', 'hevc', path('joined.hevc'));
+  // hevc_mp4toannexb writes every NAL unit after a 4-byte start code.
+  const annexB = await readFile(path('joined.hevc'));
+  const code = Buffer.from([0, 0, 0, 1]);
+  const at: number[] = [];
+  for (let i = annexB.indexOf(code); i >= 0; i = annexB.indexOf(code, i + 4)) at.push(i);
+  const seen = new Set<string>();
+  const kept = at.flatMap((s, k) => {
+    const nal = annexB.subarray(s + 4, at[k + 1] ?? annexB.length);
+    const type = (nal[0]! >> 1) & 0x3f;
+    if (type < 32 || type > 34) return [code, nal];
+    const key = nal.toString('hex');
+    if (seen.has(key)) return [];
+    seen.add(key);
+    return [code, nal];
+  });
+  await writeFile(path('sets_once.hevc'), Buffer.concat(kept));
+  await ffmpeg('-r', '25', '-f', 'hevc', '-i', path('sets_once.hevc'), '-c', 'copy', '-tag:v', 'hvc1', path('x265_sets_once.mp4'));
+}
 
 after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -153,6 +187,25 @@ test('HEVC: only what a frame needs is fed (IDR/CRA start points, non-reference 
   pictures.forEach((x, p) => assert.equal(seek.ref[p], x.temporalId === 1 ? 0 : 1, `packet ${p} (type ${x.type}, TemporalId ${x.temporalId})`));
 });
 
+test('HEVC: parameter sets that change midway (two encodes joined): a keyframe starts a group only where the sets in force are known', async () => {
+  for (const [name, starts] of [['x265_joined.mp4', [0, 30, 60, 75, 105, 135]], ['x265_sets_once.mp4', [0, 30, 60, 75]]] as const) {
+    const { seek, pictures } = await hevcIndex(name);
+    const config = parseHvcC(seek.index.hvcC!)!;
+    const hex = (u: Uint8Array): string => Buffer.from(u).toString('hex').replace(/(00)+$/, '');
+    const inConfig = new Set(config.nals.map(hex));
+    assert.ok(pictures.some((x) => x.parameterSets.some((s) => !inConfig.has(hex(s)))), `${name}: in-band sets unlike hvcC's`);
+    assert.deepEqual(pictures.flatMap((x, p) => (IDR.includes(x.type) ? [p] : [])), [0, 30, 60, 75, 105, 135], `${name}: IDR pictures`);
+    assert.deepEqual([...seek.start].flatMap((v, p) => (v ? [p] : [])), starts, `${name}: start points`);
+    const all = await decodeAllFrames(path(name));
+    const n = all.T;
+    for (const indices of [sampleIndices(PIPELINES.PPTSM!, n), [n - 1], [110, 20]]) {
+      const { frames, mode } = await framesAt(path(name), indices);
+      assert.deepEqual(mode, { mode: 'seek', packets: planSeek(seek, indices).feed.length, frames: n } satisfies DecodePath, `${name} ${indices}`);
+      assertSameFrames(all, indices, frames, `${name} ${indices}`);
+    }
+  }
+});
+
 test('HEVC preprocessing through the seeking decode equals it with seeking off (PP-TSM float32, PP-TSN uint8)', async () => {
   for (const name of ['x265_defaults.mp4', 'x265_phone.mov', 'x265_main10.mp4']) {
     const modes: string[] = [];
@@ -193,6 +246,26 @@ test('HEVC: damaged samples anywhere, even in frames no pick needs, send decodin
   assert.equal((await decodeAllFrames(path('hevc_reserved_type.mp4'))).T, seek.index.frames - 1, 'the reserved-type picture is not output');
 });
 
+test('HEVC: a reference picture missing from the feed is caught in the run (the decoder logs it), not passed off as the frame', async () => {
+  const { seek, pictures } = await hevcIndex('x265_closed_gop.mp4');
+  const p = 100;
+  const q = pictures.findIndex((x, k) => k > 90 && k < p && x.type === 1); // a TRAIL_R picture in the same GOP
+  assert.ok(q > 0 && !IDR.includes(pictures[p]!.type));
+  const ref = seek.ref.slice();
+  ref[q] = 0;
+  const broken = { ...seek, ref };
+  const f = seek.packetOf.indexOf(p);
+  const plan = planSeek(broken, [f]);
+  assert.ok(!plan.feed.includes(q) && plan.feed.includes(p));
+  const src = (await openSource(path('x265_closed_gop.mp4')))!;
+  try {
+    await assert.rejects(decodePlan(src, broken, plan, 'test clip', () => {}), (err) => err instanceof SeekUnverified && /errors/.test(err.message));
+    await decodePlan(src, seek, planSeek(seek, [f]), 'test clip', () => {}); // the real plan runs clean
+  } finally {
+    await src.close();
+  }
+});
+
 test('HEVC dependencies from picture types: TemporalId rule, RASL reach, what is not covered', () => {
   const config = parseHvcC(hvcC())!;
   const pic = (type: number, temporalId = 0, more: Partial<HevcPicture> = {}): HevcPicture =>
@@ -206,10 +279,15 @@ test('HEVC dependencies from picture types: TemporalId rule, RASL reach, what is
   // Without temporal sub-layers every sub-layer non-reference picture can go.
   assert.deepEqual([...hevcDependencies(stream.map((x) => ({ ...x, temporalId: 0 })), config)!.ref], [1, 1, 0, 0, 1, 1, 0, 0, 0, 1]);
   assert.deepEqual([...hevcDependencies(stream, config, { craStarts: false })!.start], [1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-  // In-band parameter sets unlike hvcC's: only the first sample starts, and samples carrying sets are kept.
+  // In-band parameter sets unlike hvcC's: an IRAP picture after them is a start point only if its own sample
+  // repeats them (copies of hvcC's sets need no repeat); samples carrying sets are always fed.
   const sps = new Uint8Array([0x42, 0x01, 0x01, 0x60]);
-  const changed = hevcDependencies([...stream.slice(0, 4), pic(21, 0, { parameterSets: [sps] }), ...stream.slice(5)], config)!;
-  assert.deepEqual([...changed.start], [1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+  const own = config.nals[1]!;
+  const withSets = (sets: Uint8Array[]): HevcPicture[] =>
+    [pic(19), pic(1, 0, { parameterSets: [own] }), pic(1, 0, { parameterSets: [sps] }), pic(21, 0, { parameterSets: sets }), pic(1), pic(19), pic(1)];
+  assert.deepEqual([...hevcDependencies(withSets([sps]), config)!.start], [1, 0, 0, 1, 0, 0, 0], 'the new SPS repeated at the CRA, not at the IDR');
+  assert.deepEqual([...hevcDependencies(withSets([]), config)!.start], [1, 0, 0, 0, 0, 0, 0], 'the new SPS never repeated');
+  assert.deepEqual([...hevcDependencies(withSets([own]), config)!.start], [1, 0, 0, 0, 0, 0, 0], "hvcC's SPS is no repeat of the new one");
   assert.equal(hevcDependencies([...stream.slice(0, 3), pic(2, 1, { parameterSets: [sps] })], config)!.ref[3], 1);
   // Not covered: a first picture that is no IDR, BLA pictures, end of sequence, prior pictures dropped at an IRAP.
   assert.equal(hevcDependencies([pic(21), ...stream.slice(1)], config), undefined);

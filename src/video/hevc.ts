@@ -19,8 +19,11 @@
 // Not covered (the full decode runs): BLA pictures and end-of-sequence/bitstream NAL units (the full decode then drops
 // RASL pictures), reserved VCL types (ffmpeg skips them), PPSs with output_flag_present_flag (pictures may be hidden),
 // IRAP pictures with no_output_of_prior_pics_flag, a stream not starting at an IDR, more than one picture per sample.
-// In-band parameter sets that differ from hvcC's: decoding then starts only at the first sample (whose own sets and
-// every later sample with parameter sets are fed), as the sets in force elsewhere are not known without decoding them.
+//
+// Parameter sets. Each group gets hvcC's sets in front, then its first sample's own. In-band sets (hev1) are fed
+// wherever they occur in a group. An IRAP picture is a start point only if every in-band set before it that is not a
+// copy of one in hvcC is repeated in its own sample: then the sets in force there are the full decode's (a set's
+// bytes include its id, so a copy replaces the same set; hvcC must hold one VPS, SPS and PPS).
 
 const NAL = { RASL_N: 8, RASL_R: 9, BLA_W_LP: 16, BLA_N_LP: 18, IDR_W_RADL: 19, IDR_N_LP: 20, CRA: 21, VPS: 32, SPS: 33, PPS: 34, EOS: 36, EOB: 37, SEI_PREFIX: 39, SEI_SUFFIX: 40 } as const;
 
@@ -202,9 +205,8 @@ export function hevcDependencies(pictures: readonly HevcPicture[], config: HevcC
   if (n === 0 || !isIdr(pictures[0]!.type)) return undefined;
   const craStarts = opts.craStarts ?? true;
   const known = config.nals.filter((x) => nalType(x) <= NAL.PPS);
-  // One set of each kind in hvcC, and every in-band set a copy of one: the sets in force never change.
   const single = [NAL.VPS, NAL.SPS, NAL.PPS].every((t) => known.filter((x) => nalType(x) === t).length === 1);
-  const stable = single && pictures.every((p) => p.parameterSets.every((s) => known.some((k) => sameBytes(k, s))));
+  const foreign: Uint8Array[] = []; // in-band sets so far that are not copies of hvcC's
   let maxTid = 0;
   for (const p of pictures) {
     if (p.endOfSequence || (p.noOutputOfPriorPics && p !== pictures[0]) || (isIrap(p.type) && !isIdr(p.type) && p.type !== NAL.CRA)) return undefined;
@@ -222,11 +224,13 @@ export function hevcDependencies(pictures: readonly HevcPicture[], config: HevcC
     if (isIrap(p.type)) {
       beforeIrap = lastStart;
       irap = i;
-      if (i === 0 || (stable && (isIdr(p.type) || craStarts))) {
+      const setsKnown = single && foreign.every((f) => p.parameterSets.some((s) => sameSet(f, s)));
+      if (i === 0 || (setsKnown && (isIdr(p.type) || craStarts))) {
         start[i] = 1;
         lastStart = i;
       }
     }
+    for (const s of p.parameterSets) if (![...known, ...foreign].some((k) => sameSet(k, s))) foreign.push(s);
     // A RASL picture of a start CRA needs what came before that CRA.
     reach[i] = isRasl(p.type) && lastStart === irap && irap > 0 ? beforeIrap : lastStart;
   }
@@ -241,6 +245,13 @@ export function asStreamStart(nal: Uint8Array): Uint8Array {
   return out;
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
+/** The same parameter set: equal bytes up to trailing zero bytes (padding: a NAL unit never ends in 0x00, 7.4.2). */
+function sameSet(a: Uint8Array, b: Uint8Array): boolean {
+  let m = a.length;
+  let n = b.length;
+  while (m > 0 && a[m - 1] === 0) m--;
+  while (n > 0 && b[n - 1] === 0) n--;
+  if (m !== n) return false;
+  for (let i = 0; i < m; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
