@@ -44,41 +44,44 @@ before(async () => {
       '-tag:v', 'hvc1', '-metadata:s:v:0', 'rotate=90', '-c:a', 'aac', path('x265_phone.mov')),
     ffmpeg(...testsrc('96x64', '25', 6), ...x265('yuv420p10le', 'keyint=40'), path('x265_main10.mp4')),
     ffmpeg(...testsrc('96x64', '25', 6), ...x265('yuv420p', 'temporal-layers=1', 'keyint=40'), path('x265_temporal_layers.mp4')),
-    renderJoined(),
+    renderJoined('hevc'),
+    renderJoined('h264'),
   ]);
 });
 
 /**
- * Two encodes with different parameter sets joined (the second half flipped, without SAO, other chroma QP offsets),
- * x265 repeating the sets at every keyframe: 'x265_joined.mp4'. 'x265_sets_once.mp4': the same stream with each
- * distinct set kept only where it first occurs, so the second half's later keyframes rely on sets sent before them.
+ * Two encodes with different parameter sets joined as elementary streams (the second half flipped, with other coding
+ * tools), each repeating its sets at every keyframe, then put in MP4: '<codec>_joined.mp4'. '<codec>_sets_once.mp4':
+ * the same with each distinct set kept only where it first occurs, so the second half's later keyframes rely on sets
+ * sent before them. No B-frames: a raw stream carries no timestamps to reorder by.
  */
-async function renderJoined(): Promise<void> {
-  const params = ['repeat-headers=1', 'keyint=30', 'no-open-gop=1', 'bframes=0'];
+async function renderJoined(format: 'hevc' | 'h264'): Promise<void> {
+  const [a, b] = [path(`${format}_part_a`), path(`${format}_part_b`)];
+  const enc = (...extra: string[]): string[] =>
+    format === 'hevc'
+      ? x265('yuv420p', 'repeat-headers=1', 'keyint=30', 'no-open-gop=1', 'bframes=0', ...extra)
+      : ['-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-x264-params', ['keyint=30', 'min-keyint=30', 'scenecut=0', 'bframes=0', ...extra].join(':')];
   await Promise.all([
-    ffmpeg(...testsrc('96x64', '25', 3), ...x265('yuv420p', ...params), path('part_a.mp4')),
-    ffmpeg(...testsrc('96x64', '25', 3), '-vf', 'hflip', ...x265('yuv420p', ...params, 'sao=0', 'cbqpoffs=3'), path('part_b.mp4')),
+    ffmpeg(...testsrc('96x64', '25', 3), ...enc(), '-f', format, a),
+    ffmpeg(...testsrc('96x64', '25', 3), '-vf', 'hflip', ...enc(...(format === 'hevc' ? ['sao=0', 'cbqpoffs=3'] : ['cabac=0', 'chroma-qp-offset=3'])), '-f', format, b),
   ]);
-  await writeFile(path('parts.txt'), `file '${path('part_a.mp4')}'\nfile '${path('part_b.mp4')}'\n`);
-  await ffmpeg('-f', 'concat', '-safe', '0', '-i', path('parts.txt'), '-c', 'copy', path('x265_joined.mp4'));
-  await ffmpeg('-i', path('x265_joined.mp4'), '-c', 'copy', '-bsf:v', 'hevc_mp4toannexb', '-f', 'hevc', path('joined.hevc'));
-  // hevc_mp4toannexb writes every NAL unit after a 4-byte start code.
-  const annexB = await readFile(path('joined.hevc'));
-  const code = Buffer.from([0, 0, 0, 1]);
+  const stream = Buffer.concat([await readFile(a), await readFile(b)]);
+  // NAL units between 3-byte start codes, less trailing zero bytes (a 4-byte start code's first byte).
   const at: number[] = [];
-  for (let i = annexB.indexOf(code); i >= 0; i = annexB.indexOf(code, i + 4)) at.push(i);
-  const seen = new Set<string>();
-  const kept = at.flatMap((s, k) => {
-    const nal = annexB.subarray(s + 4, at[k + 1] ?? annexB.length);
-    const type = (nal[0]! >> 1) & 0x3f;
-    if (type < 32 || type > 34) return [code, nal];
-    const key = nal.toString('hex');
-    if (seen.has(key)) return [];
-    seen.add(key);
-    return [code, nal];
+  for (let i = stream.indexOf(Buffer.from([0, 0, 1])); i >= 0; i = stream.indexOf(Buffer.from([0, 0, 1]), i + 3)) at.push(i + 3);
+  const nals = at.map((s, k) => {
+    let e = k + 1 < at.length ? at[k + 1]! - 3 : stream.length;
+    while (e > s && stream[e - 1] === 0) e--;
+    return stream.subarray(s, e);
   });
-  await writeFile(path('sets_once.hevc'), Buffer.concat(kept));
-  await ffmpeg('-r', '25', '-f', 'hevc', '-i', path('sets_once.hevc'), '-c', 'copy', '-tag:v', 'hvc1', path('x265_sets_once.mp4'));
+  const isSet = (nal: Buffer): boolean => (format === 'hevc' ? [32, 33, 34].includes((nal[0]! >> 1) & 0x3f) : [7, 8].includes(nal[0]! & 0x1f));
+  const seen = new Set<string>();
+  const once = nals.filter((nal) => !isSet(nal) || (!seen.has(nal.toString('hex')) && seen.add(nal.toString('hex'))));
+  const code = Buffer.from([0, 0, 0, 1]);
+  for (const [name, list] of [['joined', nals], ['sets_once', once]] as const) {
+    await writeFile(path(`${format}_${name}.${format}`), Buffer.concat(list.flatMap((nal) => [code, nal])));
+    await ffmpeg('-r', '25', '-f', format, '-i', path(`${format}_${name}.${format}`), '-c', 'copy', ...(format === 'hevc' ? ['-tag:v', 'hvc1'] : []), path(`${format}_${name}.mp4`));
+  }
 }
 
 after(async () => {
@@ -187,21 +190,23 @@ test('HEVC: only what a frame needs is fed (IDR/CRA start points, non-reference 
   pictures.forEach((x, p) => assert.equal(seek.ref[p], x.temporalId === 1 ? 0 : 1, `packet ${p} (type ${x.type}, TemporalId ${x.temporalId})`));
 });
 
-test('HEVC: parameter sets that change midway (two encodes joined): a keyframe starts a group only where the sets in force are known', async () => {
-  for (const [name, starts] of [['x265_joined.mp4', [0, 30, 60, 75, 105, 135]], ['x265_sets_once.mp4', [0, 30, 60, 75]]] as const) {
-    const { seek, pictures } = await hevcIndex(name);
-    const config = parseHvcC(seek.index.hvcC!)!;
-    const hex = (u: Uint8Array): string => Buffer.from(u).toString('hex').replace(/(00)+$/, '');
-    const inConfig = new Set(config.nals.map(hex));
-    assert.ok(pictures.some((x) => x.parameterSets.some((s) => !inConfig.has(hex(s)))), `${name}: in-band sets unlike hvcC's`);
-    assert.deepEqual(pictures.flatMap((x, p) => (IDR.includes(x.type) ? [p] : [])), [0, 30, 60, 75, 105, 135], `${name}: IDR pictures`);
-    assert.deepEqual([...seek.start].flatMap((v, p) => (v ? [p] : [])), starts, `${name}: start points`);
-    const all = await decodeAllFrames(path(name));
-    const n = all.T;
-    for (const indices of [sampleIndices(PIPELINES.PPTSM!, n), [n - 1], [110, 20]]) {
-      const { frames, mode } = await framesAt(path(name), indices);
-      assert.deepEqual(mode, { mode: 'seek', packets: planSeek(seek, indices).feed.length, frames: n } satisfies DecodePath, `${name} ${indices}`);
-      assertSameFrames(all, indices, frames, `${name} ${indices}`);
+test('parameter sets that change midway (two encodes joined, HEVC and H.264): a keyframe starts a group only where the sets in force are known', async () => {
+  for (const format of ['hevc', 'h264'] as const) {
+    for (const [name, starts] of [[`${format}_joined.mp4`, [0, 30, 60, 75, 105, 135]], [`${format}_sets_once.mp4`, [0, 30, 60, 75]]] as const) {
+      const src = (await openSource(path(name)))!;
+      const seek = (await readSeekIndex(src))!;
+      await src.close();
+      assert.equal(seek?.format, format, name);
+      assert.deepEqual([...seek.index.key].flatMap((v, p) => (v ? [p] : [])), [0, 30, 60, 75, 105, 135], `${name}: keyframes`);
+      // Without the sets sent at 75, decoding from 105 or 135 would use the first encode's sets.
+      assert.deepEqual([...seek.start].flatMap((v, p) => (v ? [p] : [])), starts, `${name}: start points`);
+      const all = await decodeAllFrames(path(name));
+      const n = all.T;
+      for (const indices of [sampleIndices(PIPELINES.PPTSM!, n), [n - 1], [110, 20]]) {
+        const { frames, mode } = await framesAt(path(name), indices);
+        assert.deepEqual(mode, { mode: 'seek', packets: planSeek(seek, indices).feed.length, frames: n } satisfies DecodePath, `${name} ${indices}`);
+        assertSameFrames(all, indices, frames, `${name} ${indices}`);
+      }
     }
   }
 });

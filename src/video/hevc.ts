@@ -20,10 +20,9 @@
 // RASL pictures), reserved VCL types (ffmpeg skips them), PPSs with output_flag_present_flag (pictures may be hidden),
 // IRAP pictures with no_output_of_prior_pics_flag, a stream not starting at an IDR, more than one picture per sample.
 //
-// Parameter sets. Each group gets hvcC's sets in front, then its first sample's own. In-band sets (hev1) are fed
-// wherever they occur in a group. An IRAP picture is a start point only if every in-band set before it that is not a
-// copy of one in hvcC is repeated in its own sample: then the sets in force there are the full decode's (a set's
-// bytes include its id, so a copy replaces the same set; hvcC must hold one VPS, SPS and PPS).
+// Parameter sets: an IRAP picture after in-band sets (hev1) unlike hvcC's is a start point only where its own sample
+// repeats them (parameter-sets.ts, shared with H.264).
+import { withKnownSets } from './parameter-sets.ts';
 
 const NAL = { RASL_N: 8, RASL_R: 9, BLA_W_LP: 16, BLA_N_LP: 18, IDR_W_RADL: 19, IDR_N_LP: 20, CRA: 21, VPS: 32, SPS: 33, PPS: 34, EOS: 36, EOB: 37, SEI_PREFIX: 39, SEI_SUFFIX: 40 } as const;
 
@@ -132,7 +131,7 @@ export function hevcPicture(b: Uint8Array, nalLength: number): HevcPicture | und
       if (first) firsts++;
     } else if (t <= NAL.PPS) {
       if (t === NAL.PPS && outputFlagPresent(nal) !== false) return undefined;
-      parameterSets.push(nal);
+      parameterSets.push(nal.slice()); // a copy: the packet's block is not kept
     } else if (t === NAL.EOS || t === NAL.EOB) endOfSequence = true;
   }
   if (firsts !== 1) return undefined;
@@ -204,17 +203,16 @@ export function hevcDependencies(pictures: readonly HevcPicture[], config: HevcC
   const n = pictures.length;
   if (n === 0 || !isIdr(pictures[0]!.type)) return undefined;
   const craStarts = opts.craStarts ?? true;
-  const known = config.nals.filter((x) => nalType(x) <= NAL.PPS);
-  const single = [NAL.VPS, NAL.SPS, NAL.PPS].every((t) => known.filter((x) => nalType(x) === t).length === 1);
-  const foreign: Uint8Array[] = []; // in-band sets so far that are not copies of hvcC's
   let maxTid = 0;
   for (const p of pictures) {
     if (p.endOfSequence || (p.noOutputOfPriorPics && p !== pictures[0]) || (isIrap(p.type) && !isIdr(p.type) && p.type !== NAL.CRA)) return undefined;
     maxTid = Math.max(maxTid, p.temporalId);
   }
   const ref = new Uint8Array(n);
-  const start = new Uint8Array(n);
   const reach = new Int32Array(n);
+  const candidates = Uint8Array.from(pictures, (p) => (isIdr(p.type) || (craStarts && p.type === NAL.CRA) ? 1 : 0));
+  const sets = config.nals.filter((x) => nalType(x) <= NAL.PPS);
+  const start = withKnownSets(candidates, pictures.map((p) => p.parameterSets), sets, [NAL.VPS, NAL.SPS, NAL.PPS], nalType);
   let lastStart = 0;
   let irap = 0; // the IRAP picture a RASL picture belongs to: the last one before it in decode order
   let beforeIrap = 0; // the latest start point before that IRAP
@@ -224,13 +222,8 @@ export function hevcDependencies(pictures: readonly HevcPicture[], config: HevcC
     if (isIrap(p.type)) {
       beforeIrap = lastStart;
       irap = i;
-      const setsKnown = single && foreign.every((f) => p.parameterSets.some((s) => sameSet(f, s)));
-      if (i === 0 || (setsKnown && (isIdr(p.type) || craStarts))) {
-        start[i] = 1;
-        lastStart = i;
-      }
+      if (start[i]) lastStart = i;
     }
-    for (const s of p.parameterSets) if (![...known, ...foreign].some((k) => sameSet(k, s))) foreign.push(s);
     // A RASL picture of a start CRA needs what came before that CRA.
     reach[i] = isRasl(p.type) && lastStart === irap && irap > 0 ? beforeIrap : lastStart;
   }
@@ -243,15 +236,4 @@ export function asStreamStart(nal: Uint8Array): Uint8Array {
   const out = nal.slice();
   out[0] = (out[0]! & 0x81) | (NAL.BLA_W_LP << 1);
   return out;
-}
-
-/** The same parameter set: equal bytes up to trailing zero bytes (padding: a NAL unit never ends in 0x00, 7.4.2). */
-function sameSet(a: Uint8Array, b: Uint8Array): boolean {
-  let m = a.length;
-  let n = b.length;
-  while (m > 0 && a[m - 1] === 0) m--;
-  while (n > 0 && b[n - 1] === 0) n--;
-  if (m !== n) return false;
-  for (let i = 0; i < m; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { openSource, readVideoIndex, type Colour, type Source, type VideoIndex } from './container.ts';
 import { runDecode, type DecodeOptions } from './decode.ts';
 import { asStreamStart, hevcDependencies, hevcPicture, parseHvcC, type HevcPicture } from './hevc.ts';
+import { withKnownSets } from './parameter-sets.ts';
 import { appliedRotation, DEFAULT_ORIENTATION } from './rotate.ts';
 
 /** What decoding the wanted frames takes: the packets to feed, in decode order, and where the wanted frames come out. */
@@ -94,14 +95,17 @@ export async function readSeekIndex(src: Source): Promise<SeekIndex | undefined>
     const cfg = parseAvcC(index.avcC);
     if (!cfg) return undefined;
     ({ nalLength, parameterSets } = cfg);
+    const inBand: Uint8Array[][] = [];
     const ok = await eachPacket(src, index, (i, p) => {
       const info = h264Picture(p, nalLength);
       if (!info) return false;
       ref[i] = info.ref ? 1 : 0;
       start[i] = info.idr && index.key[i] ? 1 : 0;
+      inBand.push(info.sets);
       return true;
     });
     if (!ok || !start[0]) return undefined;
+    start = withKnownSets(start, inBand, cfg.nals, [7, 8], (nal) => nal[0]! & 0x1f);
   } else if (HEVC_CODECS.has(index.codec) && index.hvcC) {
     format = 'hevc';
     const cfg = parseHvcC(index.hvcC);
@@ -322,12 +326,13 @@ function readLength(b: Uint8Array, at: number, size: number): number {
   return v;
 }
 
-/** avcC: NAL length size and the SPS/PPS as Annex B. */
-function parseAvcC(c: Uint8Array): { nalLength: number; parameterSets: Uint8Array } | undefined {
+/** avcC: NAL length size and the SPS/PPS, as Annex B and each as a NAL unit. */
+function parseAvcC(c: Uint8Array): { nalLength: number; parameterSets: Uint8Array; nals: Uint8Array[] } | undefined {
   if (c.length < 7 || c[0] !== 1) return undefined;
   const nalLength = (c[4]! & 3) + 1;
   if (nalLength === 3) return undefined; // not allowed for H.264 in MP4; ffmpeg rejects it too
   const sets: number[] = [];
+  const nals: Uint8Array[] = [];
   let at = 5;
   for (const mask of [0x1f, 0xff]) {
     if (at >= c.length) return undefined;
@@ -338,18 +343,21 @@ function parseAvcC(c: Uint8Array): { nalLength: number; parameterSets: Uint8Arra
       at += 2;
       if (len === 0 || at + len > c.length) return undefined;
       sets.push(0, 0, 0, 1, ...c.subarray(at, at + len));
+      nals.push(c.subarray(at, at + len));
       at += len;
     }
   }
-  return sets.length ? { nalLength, parameterSets: Uint8Array.from(sets) } : undefined;
+  return sets.length ? { nalLength, parameterSets: Uint8Array.from(sets), nals } : undefined;
 }
 
 /**
  * One MP4 H.264 sample: its NAL units must fill it exactly and include a coded slice. Whether it is needed by
- * others (a reference picture: a slice with nal_ref_idc != 0; or it carries parameter sets) and an IDR picture.
+ * others (a reference picture: a slice with nal_ref_idc != 0; or it carries parameter sets), an IDR picture, and the
+ * parameter sets it carries.
  */
-function h264Picture(b: Uint8Array, nalLength: number): { ref: boolean; idr: boolean } | undefined {
+function h264Picture(b: Uint8Array, nalLength: number): { ref: boolean; idr: boolean; sets: Uint8Array[] } | undefined {
   let slices = 0;
+  const sets: Uint8Array[] = [];
   let ref = false;
   let idr = false;
   let at = 0;
@@ -367,10 +375,13 @@ function h264Picture(b: Uint8Array, nalLength: number): { ref: boolean; idr: boo
       if (type === 5) idr = true;
     }
     // Parameter sets in the sample change how later pictures decode: never leave such a sample out.
-    if (type === 7 || type === 8 || type === 13 || type === 15) ref = true;
+    if (type === 7 || type === 8 || type === 13 || type === 15) {
+      ref = true;
+      sets.push(b.slice(at, at + len)); // a copy: the packet's block is not kept
+    }
     at += len;
   }
-  return slices ? { ref, idr } : undefined;
+  return slices ? { ref, idr, sets } : undefined;
 }
 
 /** A JPEG that ffmpeg's MJPEG decoder turns into a frame: SOI, well-formed marker segments, a frame header, a scan. */
