@@ -18,7 +18,8 @@
 //
 // Not covered (the full decode runs): BLA pictures and end-of-sequence/bitstream NAL units (the full decode then drops
 // RASL pictures), reserved VCL types (ffmpeg skips them), PPSs with output_flag_present_flag (pictures may be hidden),
-// IRAP pictures with no_output_of_prior_pics_flag, a stream not starting at an IDR, more than one picture per sample.
+// IRAP pictures with no_output_of_prior_pics_flag, a stream not starting at an IDR, more than one picture per sample,
+// an hvcC without its VPS, SPS and PPS (sets only in band).
 //
 // Parameter sets: an IRAP picture after in-band sets (hev1) unlike hvcC's is a start point only where its own sample
 // repeats them (parameter-sets.ts, shared with H.264).
