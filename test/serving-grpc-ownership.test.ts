@@ -86,7 +86,7 @@ test('the grpc-js in use hands the handler its framed message in a buffer of its
     grpcServer.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
   );
   const Raw = grpc.makeGenericClientConstructor({ inference: { ...pipelineServiceDefinition().inference!, requestSerialize: (b: Buffer) => b } }, 'Raw');
-  const client = new Raw(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as grpc.Client & {
+  const client = new Raw(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
     inference: (m: Buffer, cb: (e: grpc.ServiceError | null, r?: PipelineResponse) => void) => void;
   };
   try {
