@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { ServingError } from '../src/errors.ts';
 import { decodeFramesBase64, decodeRequest, readJsonRequest, readProtoRequest, type OpInput } from '../src/serving/request.ts';
 import { getPipeline, preprocessFrames, sampleIndices } from '../src/video/pipelines.ts';
+import { preprocessInput } from '../src/serving/preprocess.ts';
+import type { RgbImage } from '../src/video/transforms/image.ts';
 import protobuf from 'protobufjs';
 import { PROTO_PATH } from '../src/protocol/proto.ts';
 import { TINY_PIPELINE, syntheticFrames } from './serving-fixtures.ts';
@@ -17,9 +19,16 @@ function protoBody(frames: string, shape: string): Buffer {
   return Buffer.from(t.encode(t.fromObject({ key: ['frames', 'frames_shape'], value: [frames, shape] })).finish());
 }
 
+/** Every frame of a fully decoded input. */
 function framesOf(input: OpInput): Uint8Array {
-  assert.equal(input.kind, 'frames');
-  return (input as Extract<OpInput, { kind: 'frames' }>).frames;
+  assert.ok(input.kind === 'frames' && 'frames' in input, 'every frame decoded');
+  return input.frames;
+}
+
+/** The Sampler's frames of a sampled input, in its order. */
+function pickedOf(input: OpInput): RgbImage[] {
+  assert.ok(input.kind === 'frames' && 'picked' in input, 'only the picked frames decoded');
+  return input.picked;
 }
 
 const errorOf = (f: () => unknown): ServingError => {
@@ -33,7 +42,7 @@ const errorOf = (f: () => unknown): ServingError => {
 };
 
 for (const [name, spec] of [['PPTSM', getPipeline('PPTSM')], ['tiny', TINY_PIPELINE]] as const) {
-  test(`sampled base64 decode gives the same ${name} network input as a full decode (JSON span, JSON escaped string, protobuf)`, () => {
+  test(`sampled base64 decode gives the same ${name} network input as a full decode (JSON span, JSON escaped string, protobuf)`, async () => {
     const [T, H, W] = [37, 18, 24];
     const raw = syntheticFrames(T, H, W);
     const b64 = Buffer.from(raw).toString('base64');
@@ -50,11 +59,16 @@ for (const [name, spec] of [['PPTSM', getPipeline('PPTSM')], ['tiny', TINY_PIPEL
     };
     for (const [form, fields] of Object.entries(bodies)) {
       const sampled = decodeRequest(fields, 0, { framesWanted: wanted });
-      const got = framesOf(sampled.input);
+      const got = pickedOf(sampled.input);
       const fb = H * W * 3;
-      for (const i of new Set(wanted(T))) assert.deepEqual(got.subarray(i * fb, (i + 1) * fb), raw.subarray(i * fb, (i + 1) * fb), `${form}: frame ${i}`);
-      const out = preprocessFrames(spec, { data: got, T, H, W });
-      assert.deepEqual(out.dims, ref.dims);
+      assert.equal(got.length, wanted(T).length);
+      wanted(T).forEach((i, k) => {
+        assert.deepEqual([got[k]!.width, got[k]!.height], [W, H]);
+        assert.deepEqual(got[k]!.data, raw.subarray(i * fb, (i + 1) * fb), `${form}: frame ${i}`);
+      });
+      // Through the op's own preprocessing (src/serving/preprocess.ts), which adds the batch dimension.
+      const out = (await preprocessInput(spec, sampled.input)).tensor;
+      assert.deepEqual(out.dims, [1, ...ref.dims]);
       assert.ok(Buffer.from(out.data.buffer, out.data.byteOffset, out.data.byteLength).equals(Buffer.from(ref.data.buffer, ref.data.byteOffset, ref.data.byteLength)), `${form}: bit-identical input`);
     }
   });
@@ -99,19 +113,20 @@ test('bad base64 inside a decoded frame is an error; inside a skipped frame it i
   // A 2-byte UTF-8 character changes the byte length: the length check catches it.
   assert.match(errorOf(() => decodeRequest(readJsonRequest(jsonBody(corrupt(3, '\u00e9'), shape)), 0, opts)).message, /needs \d+ bytes|not valid base64 in frame 3/);
   // ASCII junk in frame 0 (never sampled here) is not looked at, like the seed's lenient b64decode.
-  const got = framesOf(decodeRequest(readJsonRequest(jsonBody(corrupt(0, '!'), shape)), 0, opts).input);
+  const got = pickedOf(decodeRequest(readJsonRequest(jsonBody(corrupt(0, '!'), shape)), 0, opts).input);
   const fb = H * W * 3;
-  assert.deepEqual(got.subarray(fb, 2 * fb), raw.subarray(fb, 2 * fb));
-  assert.deepEqual(got.subarray(0, fb), new Uint8Array(fb), 'skipped frames stay zero');
+  assert.deepEqual(got.map((f) => f.data), [raw.subarray(fb, 2 * fb), raw.subarray(3 * fb, 4 * fb)]);
+  assert.equal(got[0]!.data.buffer.byteLength, 2 * fb, 'skipped frames take no memory');
 });
 
-test('decodeFramesBase64 decodes repeated indices once and refuses indices outside [0, T)', () => {
+test('decodeFramesBase64 decodes repeated indices once, keeps the order, and refuses indices outside [0, T)', () => {
   const raw = syntheticFrames(3, 1, 4);
   const b64 = Buffer.from(raw).toString('base64');
-  const out = decodeFramesBase64(b64, 3, 16, [2, 2, 0]);
-  assert.deepEqual(out.subarray(0, 12), raw.subarray(0, 12));
-  assert.deepEqual(out.subarray(24), raw.subarray(24));
-  assert.throws(() => decodeFramesBase64(b64, 3, 16, [3]), /sampler picked frame 3 of 3/);
+  const out = decodeFramesBase64(b64, [3, 1, 4, 3], [2, 2, 0]);
+  assert.deepEqual(out.map((f) => f.data), [raw.subarray(24), raw.subarray(24), raw.subarray(0, 12)]);
+  assert.equal(out[0]!.data.byteOffset, out[1]!.data.byteOffset, 'a repeated index shares its frame');
+  assert.equal(out[0]!.data.buffer.byteLength, 24, 'two distinct frames: two frames of memory');
+  assert.throws(() => decodeFramesBase64(b64, [3, 1, 4, 3], [3]), /sampler picked frame 3 of 3/);
 });
 
 test('decodeBase64 over many chunks equals a one-shot decode, and a bad character anywhere answers 5000', async () => {

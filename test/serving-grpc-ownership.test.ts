@@ -1,12 +1,13 @@
 // The gRPC handler transfers a request message's memory to a worker only when the message fills its whole
-// ArrayBuffer; a view into a larger buffer (a decoder that returns subarrays) is copied, leaving the rest intact.
+// ArrayBuffer, or is grpc-js's own framed message; a view into a larger buffer (a decoder that returns subarrays) is
+// copied, leaving the rest intact.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
-import { PROTO_PATH } from '../src/protocol/proto.ts';
+import { PROTO_PATH, pipelineServiceDefinition } from '../src/protocol/proto.ts';
 import type { PipelineResponse } from '../src/protocol/types.ts';
-import { inferenceHandler } from '../src/serving/grpc.ts';
+import { inferenceHandler, ownFramedMessage } from '../src/serving/grpc.ts';
 import { ServingMetrics } from '../src/serving/metrics.ts';
 import type { RunningServer } from '../src/serving/server.ts';
 import { servingDir, startTestServer, syntheticFrames } from './serving-fixtures.ts';
@@ -56,4 +57,45 @@ test('a message that fills its own ArrayBuffer is transferred (no copy) and answ
   assert.equal(r.err_no, 0, r.err_msg);
   assert.deepEqual(r.value, want.value);
   assert.equal(own.buffer.byteLength, 0, 'transferred to the worker');
+});
+
+test('a view at offset 5 of a buffer just 5 bytes longer (a framed gRPC message) is transferred', async () => {
+  const frame = new ArrayBuffer(message.length + 5);
+  const view = Buffer.from(frame, 5, message.length);
+  view.set(message);
+  assert.ok(ownFramedMessage(view));
+  assert.ok(!ownFramedMessage(Buffer.from(new ArrayBuffer(message.length + 6), 5, message.length)), 'one byte more: not the frame layout');
+  const r = await call(view);
+  assert.equal(r.err_no, 0, r.err_msg);
+  assert.equal(frame.byteLength, 0, 'transferred to the worker');
+});
+
+test('the grpc-js in use hands the handler its framed message in a buffer of its own: transferred, answered', async () => {
+  let seen: Buffer | undefined;
+  let ownedOnArrival: boolean | undefined;
+  const service = { inference: { ...pipelineServiceDefinition().inference!, requestDeserialize: (b: Buffer) => b } };
+  const grpcServer = new grpc.Server();
+  grpcServer.addService(service, {
+    inference: (c: grpc.ServerUnaryCall<Buffer, PipelineResponse>, cb: grpc.sendUnaryData<PipelineResponse>) => {
+      seen = c.request;
+      ownedOnArrival = ownFramedMessage(c.request);
+      handler(c, cb);
+    },
+  });
+  const port = await new Promise<number>((resolve, reject) =>
+    grpcServer.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+  );
+  const Raw = grpc.makeGenericClientConstructor({ inference: { ...pipelineServiceDefinition().inference!, requestSerialize: (b: Buffer) => b } }, 'Raw');
+  const client = new Raw(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
+    inference: (m: Buffer, cb: (e: grpc.ServiceError | null, r?: PipelineResponse) => void) => void;
+  };
+  try {
+    const r = await new Promise<PipelineResponse>((resolve, reject) => client.inference(Buffer.from(message), (e, res) => (e ? reject(e) : resolve(res!))));
+    assert.equal(r.err_no, 0, r.err_msg);
+    assert.equal(ownedOnArrival, true, 'grpc-js framed the message in a buffer of its own (offset 5, 5 bytes longer)');
+    assert.equal(seen!.buffer.byteLength, 0, 'transferred to the worker, not copied');
+  } finally {
+    client.close();
+    grpcServer.forceShutdown();
+  }
 });

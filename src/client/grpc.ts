@@ -1,15 +1,18 @@
 // gRPC transport: baidu.paddle_serving.pipeline_serving.PipelineService/inference, as Paddle Serving's PipelineClient.
 import * as grpc from '@grpc/grpc-js';
 import type { PipelineRequest, PipelineResponse } from '../protocol/types.ts';
-import { pipelineClientConstructor } from '../protocol/proto.ts';
+import { pipelineServiceDefinition } from '../protocol/proto.ts';
+import { encodeRequest } from '../protocol/request-encoder.ts';
+import { BufferPool } from '../protocol/buffer-pool.ts';
 import { TransportError } from './errors.ts';
 import { hostPort } from './neterr.ts';
 
 /** Like the seed's PipelineClient (512 MB): the frames payload of a 10 s clip is ~100 MB of base64. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 512 * 1024 * 1024;
 
+/** The call takes the Request already encoded (see infer); the answer is decoded by proto-loader. */
 type InferenceFn = (
-  req: PipelineRequest,
+  message: Buffer,
   options: grpc.CallOptions,
   cb: (err: grpc.ServiceError | null, res?: PipelineResponse) => void,
 ) => void;
@@ -20,6 +23,8 @@ export function isLoopback(host: string): boolean {
 
 export class GrpcTransport {
   private readonly client: grpc.Client & { inference: InferenceFn };
+  /** Requests are encoded into reused memory: one buffer per call in flight, kept between calls (see BufferPool). */
+  private readonly buffers = new BufferPool(1);
   readonly endpoint: string;
 
   constructor(
@@ -30,7 +35,11 @@ export class GrpcTransport {
   ) {
     const target = hostPort(host, port);
     this.endpoint = `grpc://${target}`;
-    const Ctor = pipelineClientConstructor();
+    // The Request is encoded by infer() itself, into a reused buffer (src/protocol/request-encoder.ts): grpc-js gets
+    // its bytes as they are. proto-loader's serializer would allocate a new buffer per call, which for a raw-frames
+    // request is a fresh 40–100 MB every time.
+    const def = pipelineServiceDefinition();
+    const Ctor = grpc.makeGenericClientConstructor({ inference: { ...def.inference!, requestSerialize: (b: Buffer) => b } }, 'PipelineService');
     this.client = new Ctor(target, grpc.credentials.createInsecure(), {
       'grpc.max_send_message_length': maxMessageBytes,
       'grpc.max_receive_message_length': maxMessageBytes,
@@ -42,8 +51,11 @@ export class GrpcTransport {
 
   infer(req: PipelineRequest): Promise<PipelineResponse> {
     return new Promise((resolve, reject) => {
+      const message = encodeRequest(req, { alloc: (n) => this.buffers.take(n) });
       const deadline = new Date(Date.now() + this.timeoutMs);
-      this.client.inference(req, { deadline }, (err, res) => {
+      this.client.inference(message, { deadline }, (err, res) => {
+        // grpc-js has framed (copied) the message before it sends anything, so by the call's end it is ours again.
+        this.buffers.give(message.buffer as ArrayBuffer);
         if (err) reject(this.statusError(err));
         else if (!res) reject(new TransportError('EMPTY', `empty answer from ${this.endpoint}`, this.endpoint));
         else resolve(res);

@@ -40,13 +40,25 @@ export async function startGrpc(ctx: ServingContext, opts: GrpcOptions): Promise
 export function inferenceHandler(ctx: HandlerContext): grpc.handleUnaryCall<Buffer, PipelineResponse> {
   const opName = ctx.op.opts.name;
   return (call, callback) => {
-    // Not ownsBuffer: a decoder may hand over a view of a larger buffer (a slice of Node's pool, or of a frame
-    // buffer grpc-js still reads). The op transfers only a buffer that fills its whole ArrayBuffer and copies the rest.
-    handlePrediction(ctx, call.request, 'proto', 'grpc', { peer: call.getPeer() }).then(
+    // A view of a larger buffer (a slice of Node's pool, or of a buffer something else still reads) is copied by the
+    // op; grpc-js's own framed message is given to the worker as it is (see ownFramedMessage).
+    handlePrediction(ctx, call.request, 'proto', 'grpc', { peer: call.getPeer(), ownsBuffer: ownFramedMessage(call.request) }).then(
       ({ response }) => callback(null, response),
       (e: Error) => callback(null, errorResponse(ErrorCode.UNKNOWN, `[${opName}] ${e.message}`)),
     );
   };
+}
+
+/**
+ * Whether the request is grpc-js's framed message minus its 5-byte prefix (flag + length), in a buffer of its own:
+ * grpc-js assembles each message with Buffer.concat (above Buffer.poolSize, a new ArrayBuffer of exactly that size)
+ * and does not read it after deserializing. Such a buffer may be transferred to the prepare worker: copying a 40 MB
+ * message into fresh memory cost ~150 ms of page faults here (test/serving-grpc-ownership.test.ts checks the layout
+ * against the grpc-js in use).
+ */
+export function ownFramedMessage(request: Uint8Array): boolean {
+  const frame = request.buffer;
+  return frame instanceof ArrayBuffer && request.byteOffset === 5 && frame.byteLength === request.byteLength + 5 && frame.byteLength > Buffer.poolSize;
 }
 
 /** Stops accepting calls and waits for in-flight ones (bounded by `graceMs`, then forces). */

@@ -3,7 +3,7 @@
 import { ErrorCode, ServingError, inputError } from '../errors.ts';
 import { FfmpegInterruptedError } from '../video/interrupted.ts';
 import type { FloatTensor } from '../tensor.ts';
-import { getPipeline, preprocessFrames, preprocessVideo, type PipelineSpec } from '../video/pipelines.ts';
+import { getPipeline, preprocessFrames, preprocessVideo, runAfterSampler, type PipelineSpec } from '../video/pipelines.ts';
 import type { OpInput } from './request.ts';
 
 export type { PipelineSpec };
@@ -31,7 +31,8 @@ export async function preprocessInput(ref: PipelineRef, input: OpInput, signal?:
   let decodeMs = 0;
   if (input.kind === 'frames') {
     const [T, H, W] = input.shape;
-    tensor = preprocessFrames(spec, { data: input.frames, T, H, W });
+    // Frames decoded for the Sampler alone (request.ts) skip it: they are its picks, in its order.
+    tensor = 'picked' in input ? (runAfterSampler(spec, input.picked, {}) as FloatTensor) : preprocessFrames(spec, { data: input.frames, T, H, W });
   } else {
     // Frame-wise pipelines (PP-TSM) transform each sampled frame while ffmpeg decodes the next (see preprocessVideo).
     // Inputs by reference arrive here as allowed local paths (the worker resolves "video_url" to a download).

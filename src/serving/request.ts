@@ -7,13 +7,16 @@ import { parseFramesShape, ShapeSyntaxError } from '../protocol/shape.ts';
 import { ByteSpan, JsonBodyError, parseJsonBytes, type JsonValue } from './jsonbody.ts';
 import { ProtoBodyError, readRequestMessage, type ProtoRequestFields } from './protobody.ts';
 import { parseNpyHeader } from '../video/npy.ts';
+import type { RgbImage } from '../video/transforms/image.ts';
 import type { V2Meta } from './v2-request.ts';
 import { isReferenceKey, readReferenceKeys, type TimelineParams } from './timeline-request.ts';
 
 export type WireString = string | ByteSpan;
 
 export type OpInput =
+  /** Raw RGB frames [T, H, W, 3]: every frame, or (`picked`) only the frames the op's Sampler picks, in its order. */
   | { kind: 'frames'; frames: Uint8Array; shape: [number, number, number, number] }
+  | { kind: 'frames'; picked: RgbImage[]; shape: [number, number, number, number] }
   | { kind: 'video'; bytes: Uint8Array }
   /** By reference ("video_path", "video_url"): checked against the config's allow-list where it is opened. */
   | { kind: 'path'; path: string }
@@ -165,8 +168,7 @@ const FLAG_KEYS = { timings: 'timings', frames_seen: 'framesSeen' } as const;
 export interface DecodeOptions {
   /**
    * The frame indices the op's Sampler will read from T raw frames (PaddleVideo's Sampler in test mode is a pure
-   * function of T). When given, only those frames' base64 is decoded; the other frames of the returned buffer stay
-   * zero and must not be read.
+   * function of T). When given, only those frames' base64 is decoded, and the input holds them alone (`picked`).
    */
   framesWanted?: (T: number) => readonly number[];
 }
@@ -287,7 +289,7 @@ function framesInput(frames: WireString | PipelineTensor, shapeItem: WireString 
     );
   }
   if (!framesWanted) return checkedFrames(decodeBase64(frames, 'frames'), shape);
-  return { kind: 'frames', frames: decodeFramesBase64(frames, t, frameChars, framesWanted(t)), shape };
+  return { kind: 'frames', picked: decodeFramesBase64(frames, shape, framesWanted(t)), shape };
 }
 
 function trailingPadding(v: WireString): number {
@@ -296,28 +298,35 @@ function trailingPadding(v: WireString): number {
 }
 
 /**
- * Decodes the base64 of the frames at `indices` only, into a [T, H, W, 3] buffer whose other frames stay zero
- * (calloc'd pages that are never touched cost no memory). Each decoded frame is checked strictly; the characters
+ * Decodes the base64 of the frames at `indices` only, as images in that order (a repeated index shares its frame).
+ * The frames live in one buffer just their size: a [T, H, W, 3] buffer would be 30 MB for the seed's clip, and its
+ * fresh pages cost more to fault in than the decoding itself. Each decoded frame is checked strictly; the characters
  * of frames the Sampler skips are not looked at, so junk there goes unnoticed — as with the seed server, whose
  * Python b64decode (validate=False) silently drops invalid characters anyway. The total length was checked.
  */
-export function decodeFramesBase64(v: WireString, T: number, frameChars: number, indices: readonly number[]): Uint8Array {
-  const frameBytes = (frameChars / 4) * 3;
-  const out = new Uint8Array(T * frameBytes);
-  const target = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
-  const done = new Set<number>();
+export function decodeFramesBase64(v: WireString, shape: readonly [number, number, number, number], indices: readonly number[]): RgbImage[] {
+  const [T, H, W] = shape;
+  const frameChars = H * W * 4;
+  const frameBytes = H * W * 3;
+  const slot = new Map<number, number>();
   for (const i of indices) {
     if (!Number.isInteger(i) || i < 0 || i >= T) throw new Error(`sampler picked frame ${i} of ${T}`);
-    if (done.has(i)) continue;
-    done.add(i);
+    if (!slot.has(i)) slot.set(i, slot.size);
+  }
+  const out = new Uint8Array(slot.size * frameBytes);
+  const target = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+  for (const [i, k] of slot) {
     const start = i * frameChars;
     // Node skips characters outside the alphabet (and stops at '='), so any of those shows as a shortfall.
-    const written = base64Into(v, start, start + frameChars, target, i * frameBytes);
+    const written = base64Into(v, start, start + frameChars, target, k * frameBytes);
     if (written !== frameBytes) {
       throw inputError(`"frames" is not valid base64 in frame ${i} (characters ${start}..${start + frameChars} decode to ${written} bytes; expected ${frameBytes})`);
     }
   }
-  return out;
+  return indices.map((i) => {
+    const k = slot.get(i)!;
+    return { data: out.subarray(k * frameBytes, (k + 1) * frameBytes), width: W, height: H };
+  });
 }
 
 function checkShape(dims: number[]): [number, number, number, number] {

@@ -71,6 +71,8 @@ export interface VideoIndex extends ContainerCount {
   pts: Float64Array;
   /** The avcC decoder configuration (sample entry 'avc1'): parameter sets and the NAL length size. */
   avcC?: Uint8Array;
+  /** The hvcC decoder configuration (sample entries 'hvc1' / 'hev1'): parameter sets and the NAL length size. */
+  hvcC?: Uint8Array;
   /** Coded frame size from the sample description (MP4/MOV) or BITMAPINFOHEADER (AVI); 0 if absent. */
   codedWidth: number;
   codedHeight: number;
@@ -407,12 +409,12 @@ function videoTrackIndex(b: Uint8Array, trak: Box, mdia: Box, movieScale: number
   if (!pts) return undefined;
   return {
     format: 'mov', frames: count, width: 0, height: 0, codec: entry.type, displayAngle: 0, offset, size: sizes, key, pts,
-    avcC: entry.avcC, codedWidth: entry.width, codedHeight: entry.height, colour: entry.colour,
+    avcC: entry.avcC, hvcC: entry.hvcC, codedWidth: entry.width, codedHeight: entry.height, colour: entry.colour,
   };
 }
 
-/** The one sample description of the track: its type and, for H.264, the avcC payload. */
-function sampleEntry(b: Uint8Array, stbl: Box): { type: string; avcC?: Uint8Array; width: number; height: number; colour?: Colour } | undefined {
+/** The one sample description of the track: its type and, for H.264 / HEVC, the avcC / hvcC payload. */
+function sampleEntry(b: Uint8Array, stbl: Box): { type: string; avcC?: Uint8Array; hvcC?: Uint8Array; width: number; height: number; colour?: Colour } | undefined {
   const stsd = fullBox(b, child(b, stbl, 'stsd'));
   if (!stsd || u32be(b, stsd.start + 4) !== 1) return undefined;
   const [entry] = boxes(b, stsd.start + 8, stsd.end);
@@ -420,10 +422,12 @@ function sampleEntry(b: Uint8Array, stbl: Box): { type: string; avcC?: Uint8Arra
   // A visual sample entry has 78 bytes of fields before its child boxes.
   const kids = entry.end - entry.start > 78 ? boxes(b, entry.start + 78, entry.end) : [];
   const avcC = kids.find((k) => k.type === 'avcC');
+  const hvcC = kids.find((k) => k.type === 'hvcC');
   const sized = entry.end - entry.start >= 28;
   return {
     type: entry.type,
     avcC: avcC && b.slice(avcC.start, avcC.end),
+    hvcC: hvcC && b.slice(hvcC.start, hvcC.end),
     width: sized ? (b[entry.start + 24]! << 8) | b[entry.start + 25]! : 0,
     height: sized ? (b[entry.start + 26]! << 8) | b[entry.start + 27]! : 0,
     colour: colourOf(b, kids.find((k) => k.type === 'colr')),

@@ -6,6 +6,9 @@
 //     Non-reference pictures that are not wanted are left out: no other picture predicts from them (that is what
 //     nal_ref_idc = 0 means), so no decoded sample changes. Groups are concatenated; each starts at an IDR, which
 //     resets the decoder, so the output is each group's pictures in presentation order, group after group.
+//   - HEVC (MP4/MOV 'hvc1'/'hev1'): the same with HEVC's picture types (hevc.ts): IDR and CRA pictures are start
+//     points, sub-layer non-reference pictures of the highest TemporalId are left out, a start CRA's RASL pictures
+//     are neither fed nor (when wanted) decoded from it.
 //   - Intra-only MJPEG (AVI 'MJPG', MOV 'jpeg'/'mjpa', every packet a keyframe): only the wanted packets.
 // Frame n is the n-th frame in presentation order, i.e. the n-th frame a full decode outputs, provided every packet
 // decodes to one frame. That is checked where it can be without decoding — every packet's structure (H.264: NAL
@@ -19,16 +22,20 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSource, readVideoIndex, type Colour, type Source, type VideoIndex } from './container.ts';
 import { runDecode, type DecodeOptions } from './decode.ts';
+import { asStreamStart, hevcDependencies, hevcPicture, parseHvcC, type HevcPicture } from './hevc.ts';
+import { withKnownSets } from './parameter-sets.ts';
 import { appliedRotation, DEFAULT_ORIENTATION } from './rotate.ts';
 
 /** What decoding the wanted frames takes: the packets to feed, in decode order, and where the wanted frames come out. */
 export interface SeekPlan {
   /** The elementary stream's format (ffmpeg demuxer name). */
-  format: 'h264' | 'mjpeg';
+  format: SeekFormat;
   /** Frame count of the video (the container's packet count). */
   frames: number;
   /** Packets to decode, by decode-order number, ascending. */
   feed: number[];
+  /** The fed packets that start a group (decoding starts afresh there; parameter sets go in front). */
+  starts: number[];
   /** For each frame the decoder outputs from the fed packets (in output order), its frame number in the video. */
   outputs: number[];
   /** The wanted frame numbers, ascending, without repeats. */
@@ -40,21 +47,30 @@ export interface SeekPlan {
 /** What the packet index says about a video before any decoding: the frame count and how to reach each frame. */
 export interface SeekIndex {
   index: VideoIndex;
-  format: 'h264' | 'mjpeg';
+  format: SeekFormat;
   /** Frame number (presentation order) -> packet number (decode order). */
   packetOf: Int32Array;
   /** Per packet: 1 if others may need it (a reference picture, or parameter sets; always 1 for intra-only codecs). */
   ref: Uint8Array;
-  /** Per packet: 1 if decoding can start there (an H.264 IDR picture; every MJPEG packet). */
+  /** Per packet: 1 if decoding can start there (an H.264 IDR picture; an HEVC IDR or CRA; every MJPEG packet). */
   start: Uint8Array;
-  /** H.264: NAL length field size and the parameter sets in Annex B form. */
+  /**
+   * Per packet: the latest start point it decodes from — the last one at or before it, except an HEVC RASL picture
+   * of a start CRA, which needs the one before that CRA. A group from start point s feeds no packet reaching < s.
+   */
+  reach: Int32Array;
+  /** H.264 / HEVC: NAL length field size and the parameter sets in Annex B form. */
   nalLength: number;
   parameterSets: Uint8Array;
   /** Decoder options that give the elementary stream what the container told the decoder (colour description). */
   decoderOptions: string[];
 }
 
+/** The elementary stream's format (ffmpeg demuxer name). */
+export type SeekFormat = 'h264' | 'hevc' | 'mjpeg';
+
 const MJPEG_CODECS = new Set(['MJPG', 'jpeg', 'mjpa']);
+const HEVC_CODECS = new Set(['hvc1', 'hev1']);
 
 /**
  * Reads and checks the packet index for seeking, or undefined when this video must be decoded in full (codec or
@@ -69,9 +85,10 @@ export async function readSeekIndex(src: Source): Promise<SeekIndex | undefined>
   const decoderOptions = colourOptions(index.colour);
   if (!decoderOptions) return undefined;
   const n = index.frames;
-  const ref = new Uint8Array(n);
-  const start = new Uint8Array(n);
-  let format: SeekIndex['format'];
+  let ref: Uint8Array = new Uint8Array(n);
+  let start: Uint8Array = new Uint8Array(n);
+  let reach: Int32Array | undefined;
+  let format: SeekFormat;
   let nalLength = 0;
   let parameterSets: Uint8Array = new Uint8Array(0);
   if (index.codec === 'avc1' && index.avcC) {
@@ -79,14 +96,31 @@ export async function readSeekIndex(src: Source): Promise<SeekIndex | undefined>
     const cfg = parseAvcC(index.avcC);
     if (!cfg) return undefined;
     ({ nalLength, parameterSets } = cfg);
+    const inBand: Uint8Array[][] = [];
     const ok = await eachPacket(src, index, (i, p) => {
       const info = h264Picture(p, nalLength);
       if (!info) return false;
       ref[i] = info.ref ? 1 : 0;
       start[i] = info.idr && index.key[i] ? 1 : 0;
+      inBand.push(info.sets);
       return true;
     });
     if (!ok || !start[0]) return undefined;
+    start = withKnownSets(start, inBand, cfg.nals, [7, 8], (nal) => nal[0]! & 0x1f);
+  } else if (HEVC_CODECS.has(index.codec) && index.hvcC) {
+    format = 'hevc';
+    const cfg = parseHvcC(index.hvcC);
+    if (!cfg) return undefined;
+    ({ nalLength, parameterSets } = cfg);
+    const pictures: HevcPicture[] = [];
+    const ok = await eachPacket(src, index, (_, p) => {
+      const pic = hevcPicture(p, nalLength);
+      if (pic) pictures.push(pic);
+      return pic !== undefined;
+    });
+    const deps = ok ? hevcDependencies(pictures, cfg) : undefined;
+    if (!deps) return undefined;
+    ({ ref, start, reach } = deps);
   } else if (MJPEG_CODECS.has(index.codec)) {
     format = 'mjpeg';
     if (index.key.some((k) => k === 0)) return undefined;
@@ -94,9 +128,13 @@ export async function readSeekIndex(src: Source): Promise<SeekIndex | undefined>
     ref.fill(1);
     start.fill(1);
   } else return undefined;
+  if (!reach) {
+    reach = new Int32Array(n);
+    for (let i = 0, last = 0; i < n; i++) reach[i] = last = start[i] ? i : last;
+  }
   // Presentation order: by presentation time, ties in decode order (what the decoder's output order gives).
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => index.pts[a]! - index.pts[b]! || a - b);
-  return { index, format, packetOf: Int32Array.from(order), ref, start, nalLength, parameterSets, decoderOptions };
+  return { index, format, packetOf: Int32Array.from(order), ref, start, reach, nalLength, parameterSets, decoderOptions };
 }
 
 /** The packets that decoding `frames` (frame numbers, any order, repeats allowed) needs, and where each comes out. */
@@ -104,31 +142,38 @@ export function planSeek(seek: SeekIndex, frames: readonly number[], orientation
   const n = seek.index.frames;
   for (const f of frames) if (!Number.isInteger(f) || f < 0 || f >= n) throw new RangeError(`frame ${f} out of range for ${n} frames`);
   const wanted = new Uint8Array(n);
-  // Groups by starting packet: the last start point at or before the wanted packet, and the group's last packet.
-  const groups = new Map<number, number>();
+  // Groups: from the start point each wanted packet decodes from to the last wanted packet; overlapping ones merge.
+  const spans: Array<[number, number]> = [];
   for (const f of new Set(frames)) {
     const p = seek.packetOf[f]!;
     wanted[p] = 1;
-    let s = p;
-    while (!seek.start[s]) s--; // packet 0 is a start point (readSeekIndex checks it)
-    groups.set(s, Math.max(groups.get(s) ?? s, p));
+    spans.push([seek.reach[p]!, p]); // packet 0 is a start point (readSeekIndex checks it)
+  }
+  const groups: Array<[number, number]> = [];
+  for (const [s, end] of spans.sort((a, b) => a[0] - b[0])) {
+    const last = groups[groups.length - 1];
+    if (last && s <= last[1]) last[1] = Math.max(last[1], end);
+    else groups.push([s, end]);
   }
   const rankOf = new Int32Array(n);
   seek.packetOf.forEach((p, f) => (rankOf[p] = f));
   const feed: number[] = [];
   const outputs: number[] = [];
-  for (const [s, end] of [...groups].sort((a, b) => a[0] - b[0])) {
-    const group: number[] = [];
-    for (let p = s; p <= end; p++) if (seek.ref[p] || wanted[p] || p === s) group.push(p);
+  for (const [s, end] of groups) {
+    const group: number[] = [s];
+    for (let p = s + 1; p <= end; p++) if ((seek.ref[p] || wanted[p]) && seek.reach[p]! >= s) group.push(p);
     feed.push(...group);
     // The decoder outputs a group's pictures in presentation order before the next group's IDR.
     outputs.push(...group.map((p) => rankOf[p]!).sort((a, b) => a - b));
   }
   const unique = [...new Set(frames)].sort((a, b) => a - b);
-  return { format: seek.format, frames: n, feed, outputs, wanted: unique, rotation: appliedRotation(seek.index.displayAngle, orientation) };
+  return { format: seek.format, frames: n, feed, starts: groups.map((g) => g[0]), outputs, wanted: unique, rotation: appliedRotation(seek.index.displayAngle, orientation) };
 }
 
-/** The fed packets as one elementary stream: H.264 in Annex B (parameter sets before each group), JPEGs back to back. */
+/**
+ * The fed packets as one elementary stream: H.264 / HEVC in Annex B (parameter sets before each group; an HEVC group's
+ * first picture made a start, see hevc.ts), JPEGs back to back.
+ */
 async function elementaryStream(src: Source, seek: SeekIndex, plan: SeekPlan): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   let total = 0;
@@ -137,6 +182,7 @@ async function elementaryStream(src: Source, seek: SeekIndex, plan: SeekPlan): P
     total += b.length;
   };
   const START = new Uint8Array([0, 0, 0, 1]);
+  const starts = new Set(plan.starts);
   for (const p of plan.feed) {
     const bytes = await src.read(seek.index.offset[p]!, seek.index.size[p]!);
     if (bytes.length !== seek.index.size[p]) throw new Error(`packet ${p} lies outside the input`);
@@ -144,11 +190,13 @@ async function elementaryStream(src: Source, seek: SeekIndex, plan: SeekPlan): P
       push(bytes);
       continue;
     }
-    if (seek.start[p]) push(seek.parameterSets);
+    const groupStart = starts.has(p);
+    if (groupStart) push(seek.parameterSets);
     for (let at = 0; at < bytes.length; ) {
       const len = readLength(bytes, at, seek.nalLength);
+      const nal = bytes.subarray(at + seek.nalLength, at + seek.nalLength + len);
       push(START);
-      push(bytes.subarray(at + seek.nalLength, at + seek.nalLength + len));
+      push(groupStart && plan.format === 'hevc' ? asStreamStart(nal) : nal);
       at += seek.nalLength + len;
     }
   }
@@ -205,13 +253,14 @@ interface PlanPart {
  * when the groups do not split evenly enough (SPLIT_SHARE). A group's outputs are as many as its packets, in the same
  * place of `plan.outputs` as its packets in `plan.feed`.
  */
-export function splitPlan(seek: SeekIndex, plan: SeekPlan, runs: number): PlanPart[] {
+export function splitPlan(plan: SeekPlan, runs: number): PlanPart[] {
   const whole = [{ feed: plan.feed, outputs: plan.outputs }];
   if (runs < 2) return whole;
   const total = plan.feed.length;
+  const starts = new Set(plan.starts);
   let cut = 0;
   for (let i = 1; i < total; i++) {
-    if (seek.start[plan.feed[i]!] && Math.abs(total - 2 * i) < Math.abs(total - 2 * cut)) cut = i;
+    if (starts.has(plan.feed[i]!) && Math.abs(total - 2 * i) < Math.abs(total - 2 * cut)) cut = i;
   }
   if (cut === 0 || Math.max(cut, total - cut) > SPLIT_SHARE * total) return whole;
   return [
@@ -235,7 +284,7 @@ export async function decodePlan(
   onFrame: (frame: number, rgb: Uint8Array, width: number, height: number) => void,
   opts: DecodeOptions = {},
 ): Promise<number> {
-  const parts = splitPlan(seek, plan, opts.seekRuns ?? defaultSeekRuns());
+  const parts = splitPlan(plan, opts.seekRuns ?? defaultSeekRuns());
   const wanted = new Set(plan.wanted);
   const dir = await mkdtemp(join(tmpdir(), 'vidserve-seek-'));
   // One run failing stops the other: its frames no longer matter (the caller decodes in full or gives up).
@@ -312,8 +361,14 @@ async function decodePart(
   if (DECODE_ERROR.test(res.stderr)) throw new SeekUnverified('the decoder reported errors');
 }
 
-// Decoder complaints in ffmpeg's log (h264, mjpeg) that mean a frame may differ from a full decode's.
-const DECODE_ERROR = /error while decoding|concealing|decode_slice_header error|no frame!|missing reference|reference picture missing|mmco: unref short failure|huffman table decode error|EOI missing|No JPEG data found|Found EOI before any SOF|Invalid data found/i;
+// Decoder complaints in ffmpeg's log (h264, hevc, mjpeg) that mean a frame may differ from a full decode's.
+const DECODE_ERROR = new RegExp([
+  'error while decoding|concealing|decode_slice_header error|no frame!|missing reference|reference picture missing',
+  'mmco: unref short failure|huffman table decode error|EOI missing|No JPEG data found|Found EOI before any SOF|Invalid data found',
+  // hevc: a reference missing from the DPB (logged for every picture but the start IRAP), broken slices or sets.
+  'Could not find ref with POC|Error constructing the frame RPS|Error parsing NAL unit|Duplicate POC|Two slices reporting',
+  'First slice in a frame missing|Invalid reference index|Zero refs in the frame RPS|DPB full|PPS id out of range|Skipping invalid',
+].join('|'), 'i');
 
 /**
  * The frames `frames` (frame numbers in presentation order, any order, repeats allowed) of a video, exactly as a full
@@ -370,12 +425,13 @@ function readLength(b: Uint8Array, at: number, size: number): number {
   return v;
 }
 
-/** avcC: NAL length size and the SPS/PPS as Annex B. */
-function parseAvcC(c: Uint8Array): { nalLength: number; parameterSets: Uint8Array } | undefined {
+/** avcC: NAL length size and the SPS/PPS, as Annex B and each as a NAL unit. */
+function parseAvcC(c: Uint8Array): { nalLength: number; parameterSets: Uint8Array; nals: Uint8Array[] } | undefined {
   if (c.length < 7 || c[0] !== 1) return undefined;
   const nalLength = (c[4]! & 3) + 1;
   if (nalLength === 3) return undefined; // not allowed for H.264 in MP4; ffmpeg rejects it too
   const sets: number[] = [];
+  const nals: Uint8Array[] = [];
   let at = 5;
   for (const mask of [0x1f, 0xff]) {
     if (at >= c.length) return undefined;
@@ -386,18 +442,21 @@ function parseAvcC(c: Uint8Array): { nalLength: number; parameterSets: Uint8Arra
       at += 2;
       if (len === 0 || at + len > c.length) return undefined;
       sets.push(0, 0, 0, 1, ...c.subarray(at, at + len));
+      nals.push(c.subarray(at, at + len));
       at += len;
     }
   }
-  return sets.length ? { nalLength, parameterSets: Uint8Array.from(sets) } : undefined;
+  return sets.length ? { nalLength, parameterSets: Uint8Array.from(sets), nals } : undefined;
 }
 
 /**
  * One MP4 H.264 sample: its NAL units must fill it exactly and include a coded slice. Whether it is needed by
- * others (a reference picture: a slice with nal_ref_idc != 0; or it carries parameter sets) and an IDR picture.
+ * others (a reference picture: a slice with nal_ref_idc != 0; or it carries parameter sets), an IDR picture, and the
+ * parameter sets it carries.
  */
-function h264Picture(b: Uint8Array, nalLength: number): { ref: boolean; idr: boolean } | undefined {
+function h264Picture(b: Uint8Array, nalLength: number): { ref: boolean; idr: boolean; sets: Uint8Array[] } | undefined {
   let slices = 0;
+  const sets: Uint8Array[] = [];
   let ref = false;
   let idr = false;
   let at = 0;
@@ -415,10 +474,13 @@ function h264Picture(b: Uint8Array, nalLength: number): { ref: boolean; idr: boo
       if (type === 5) idr = true;
     }
     // Parameter sets in the sample change how later pictures decode: never leave such a sample out.
-    if (type === 7 || type === 8 || type === 13 || type === 15) ref = true;
+    if (type === 7 || type === 8 || type === 13 || type === 15) {
+      ref = true;
+      sets.push(b.slice(at, at + len)); // a copy: the packet's block is not kept
+    }
     at += len;
   }
-  return slices ? { ref, idr } : undefined;
+  return slices ? { ref, idr, sets } : undefined;
 }
 
 /** A JPEG that ffmpeg's MJPEG decoder turns into a frame: SOI, well-formed marker segments, a frame header, a scan. */
