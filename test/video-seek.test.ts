@@ -201,8 +201,9 @@ test('IDR groups split over two ffmpeg runs: whole groups, balanced halves, the 
 
 test('two runs by default only while the cores are free (runnable threads from /proc/loadavg)', () => {
   assert.equal(seekRunsFor('0.52 0.58 0.59 1/467 12345\n', 2), 2, 'only the caller runs');
-  assert.equal(seekRunsFor('0.52 0.58 0.59 2/467 12345\n', 2), 1, 'one other thread busy on 2 cores');
-  assert.equal(seekRunsFor('0.52 0.58 0.59 3/467 12345\n', 4), 2);
+  assert.equal(seekRunsFor('0.52 0.58 0.59 2/467 12345\n', 2), 2, 'the caller and one other thread on 2 cores');
+  assert.equal(seekRunsFor('0.52 0.58 0.59 3/467 12345\n', 2), 1, 'more threads than cores');
+  assert.equal(seekRunsFor('0.52 0.58 0.59 4/467 12345\n', 4), 2);
   assert.equal(seekRunsFor('8.48 8.06 6.36 17/350 12697\n', 2), 1);
   assert.equal(seekRunsFor('0.00 0.00 0.00 1/10 1\n', 1), 1, 'one core');
   assert.equal(seekRunsFor(undefined, 8), 1, 'unknown (not Linux)');

@@ -214,7 +214,7 @@ export class SeekUnverified extends Error {}
 
 /**
  * How many ffmpeg processes decode a plan's IDR groups at once when DecodeOptions.seekRuns is not given: 2 while
- * the cores are free (fewer threads ready to run, machine-wide, than cores, the caller included), else 1. Groups are
+ * the cores are free (no more threads ready to run, machine-wide, than cores, the caller included), else 1. Groups are
  * independent (each starts at an IDR): on idle cores two single-threaded processes beat one frame-threaded process
  * (720p bench clips: 0.75x the wall time), but on busy cores the frame-threaded one does better (the split took 1.7x
  * its wall time under a load average of 8, and up to ~10% more CPU). See the README's figures.
@@ -230,13 +230,14 @@ export function defaultSeekRuns(): number {
 }
 
 /**
- * 2 when fewer threads than cores are ready to run, per the fourth field of /proc/loadavg ("0.52 0.58 0.59 2/467
- * 12345": runnable/total scheduling entities, the reading thread included); else 1.
+ * 2 when no more threads than cores are ready to run, per the fourth field of /proc/loadavg ("0.52 0.58 0.59 2/467
+ * 12345": runnable/total scheduling entities, the reading thread included; in a server, the thread that handed the
+ * request over may be one of them); else 1.
  */
 export function seekRunsFor(loadavg: string | undefined, cores: number): number {
   const m = loadavg ? /^\S+ \S+ \S+ (\d+)\//.exec(loadavg) : null;
   if (!m || cores < 2) return 1;
-  return Number(m[1]) < cores ? 2 : 1;
+  return Number(m[1]) <= cores ? 2 : 1;
 }
 
 /** A split only pays when the larger part is at most this share of the packets (else one frame-threaded run). */
