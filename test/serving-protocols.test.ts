@@ -181,6 +181,8 @@ test('every bad-input class answers err_no 5000 with a message that says what is
     assert.equal(status, 200, what);
     assert.equal(json.err_no, 5000, `${what}: ${json.err_msg}`);
     assert.match(json.err_msg, msg, what);
+    // Messages name what the client sent, never the server's temporary files.
+    assert.doesNotMatch(json.err_msg, /vidserve-\w+|\/tmp\//, what);
     assert.deepEqual(json.key, [], what);
   }
   // the server is still healthy after all of that

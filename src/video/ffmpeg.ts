@@ -130,7 +130,14 @@ export function stderrTail(stderr: string, lines = 2): string {
   return meaningful.slice(-lines).map(cleanLogLine).join(' | ');
 }
 
-/** "[matroska,webm @ 0x55d0c0] Read error" -> "matroska,webm: Read error" (addresses mean nothing to users). */
+/**
+ * "[matroska,webm @ 0x55d0c0] Read error" -> "matroska,webm: Read error" (addresses mean nothing to users), and
+ * "file:/tmp/vidserve-x/input: Invalid data" -> "Invalid data": the input is a server-side temporary file that the
+ * messages name otherwise (what the user sent), and its path is no business of a client.
+ */
 export function cleanLogLine(line: string): string {
-  return line.replace(/\[([^\]@]+?) @ 0x[0-9a-f]+\] /gi, '$1: ').trim();
+  return line
+    .replace(/\[([^\]@]+?) @ 0x[0-9a-f]+\] /gi, '$1: ')
+    .replace(/^(?:file:)?\/[^:]*: /, '')
+    .trim();
 }
