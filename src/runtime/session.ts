@@ -59,9 +59,9 @@ function fromOrt(name: string, t: ort.Tensor): Tensor {
  * onnxruntime's session config entries. Its intra-op threads spin by default, between the parallel sections of a
  * run and after it. A spinning thread holds a core that a server also needs for decoding and preprocessing the next
  * requests, and when a thread of the run itself is preempted by that work, its partner spins at the end of every
- * parallel section: at concurrency 4 on 2 cores the spin cost the server ~19% of its CPU per request
- * (`npm run bench`: server CPU per request 1.18 x a bare run's). Sleeping threads cost a wake-up per parallel section
- * instead, which did not show in single-run latency (bench/throughput.ts measures both).
+ * parallel section. Sleeping instead, the model threads' CPU per request at concurrency 4 on 2 cores fell from
+ * 612-724 to 536-541 ms (bench/throughput.ts A/B under other load); a run alone pays a wake-up per parallel section,
+ * about +1.4 % at p50 on idle cores, and is much faster on busy ones.
  */
 export function sessionConfig(opts: Pick<SessionOptions, 'spinning'>): Record<string, string> {
   return {
