@@ -60,8 +60,8 @@ function fromOrt(name: string, t: ort.Tensor): Tensor {
  * run and after it. A spinning thread holds a core that a server also needs for decoding and preprocessing the next
  * requests, and when a thread of the run itself is preempted by that work, its partner spins at the end of every
  * parallel section. Sleeping instead, the model threads' CPU per request at concurrency 4 on 2 cores fell from
- * 612-724 to 536-541 ms (bench/throughput.ts A/B under other load); a run alone pays a wake-up per parallel section,
- * about +1.4 % at p50 on idle cores, and is much faster on busy ones.
+ * 543-724 to 485-541 ms (bench/throughput.ts A/B under other load); a run alone pays a wake-up per parallel section,
+ * +1.4-1.7 % at p50 on idle cores, and is much faster on busy ones.
  */
 export function sessionConfig(opts: Pick<SessionOptions, 'spinning'>): Record<string, string> {
   return {
