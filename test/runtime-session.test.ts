@@ -113,3 +113,17 @@ test('a corrupt model is rejected with onnxruntime\'s reason; a wrong feed fails
     await s.release();
   }
 });
+
+test('session config: intra-op threads sleep between parallel sections unless spinning is asked for', async () => {
+  const { sessionConfig } = await import('../src/runtime/session.ts');
+  assert.equal(sessionConfig({})['session.intra_op.allow_spinning'], '0');
+  assert.equal(sessionConfig({ spinning: true })['session.intra_op.allow_spinning'], '1');
+  assert.equal(sessionConfig({})['session.force_spinning_stop'], '1');
+  // Sessions start and answer with either setting.
+  for (const spinning of [false, true]) {
+    const s = await createSession(tinyModel(), { intraOpThreads: 2, spinning });
+    const out = await s.run(feeds, ['y']);
+    assert.deepEqual([...(out.y!.data as Float32Array)], [11, 22, 33, 44, 55, 66]);
+    await s.release();
+  }
+});

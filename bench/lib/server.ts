@@ -14,6 +14,8 @@ export interface ServerConfigOptions {
   autoBatchingTimeoutMs?: number;
   queueSize?: number;
   labelList?: string;
+  /** local_service_conf.thread_num: intra-op threads per session (default: cores / concurrency). */
+  threadNum?: number;
 }
 
 /** Paddle Serving YAML as the shipped configs/PP-TSM.yaml, but on the CPU and on ports 0 (the CLI overrides them too). */
@@ -36,6 +38,7 @@ export function serverConfigYaml(o: ServerConfigOptions): string {
     `            model_config: ${JSON.stringify(o.servingDir)}`,
     '            device_type: 0',
     '            devices: ""',
+    ...(o.threadNum !== undefined ? [`            thread_num: ${o.threadNum}`] : []),
     '            client_type: local_predictor',
     '            fetch_list: ["outputs"]',
     '',

@@ -10,6 +10,11 @@ export interface SessionOptions {
   deviceId?: number;
   /** With device 'gpu': fail instead of falling back to the CPU when CUDA is unavailable. */
   strictDevice?: boolean;
+  /**
+   * Let idle intra-op threads spin (busy-wait) for the next parallel section instead of sleeping. Default false:
+   * see sessionConfig.
+   */
+  spinning?: boolean;
   onWarning?: (msg: string) => void;
 }
 
@@ -50,14 +55,28 @@ function fromOrt(name: string, t: ort.Tensor): Tensor {
   throw new Error(`output ${name} has element type ${t.type}, which vidserve does not handle`);
 }
 
+/**
+ * onnxruntime's session config entries. Its intra-op threads spin by default, between the parallel sections of a
+ * run and after it. A spinning thread holds a core that a server also needs for decoding and preprocessing the next
+ * requests, and when a thread of the run itself is preempted by that work, its partner spins at the end of every
+ * parallel section. Sleeping instead, the model threads' CPU per request at concurrency 4 on 2 cores fell from
+ * 543-724 to 485-541 ms (bench/throughput.ts A/B under other load); a run alone pays a wake-up per parallel section,
+ * +1.4-1.7 % at p50 on idle cores, and is much faster on busy ones.
+ */
+export function sessionConfig(opts: Pick<SessionOptions, 'spinning'>): Record<string, string> {
+  return {
+    'session.intra_op.allow_spinning': opts.spinning ? '1' : '0',
+    // With spinning allowed, stop it when run() returns rather than keep a core busy between requests.
+    'session.force_spinning_stop': '1',
+  };
+}
+
 function baseOptions(opts: SessionOptions): ort.InferenceSession.SessionOptions {
   // Severity 3 (errors): onnxruntime's warnings (e.g. unused constants it prunes) are not the user's business.
   const o: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: opts.graphOptimization ?? 'all',
     logSeverityLevel: 3,
-    // Intra-op threads spin between ops (fast), but by default also keep spinning after run() returns: on 2 cores
-    // that spin stole a core from the next request's decode and preprocessing (~20 ms each), at no gain for the run.
-    extra: { session: { force_spinning_stop: '1' } },
+    extra: configTree(sessionConfig(opts)),
   };
   if (opts.intraOpThreads !== undefined) o.intraOpNumThreads = opts.intraOpThreads;
   if (opts.interOpThreads !== undefined) {
@@ -65,6 +84,18 @@ function baseOptions(opts: SessionOptions): ort.InferenceSession.SessionOptions 
     o.executionMode = opts.interOpThreads > 1 ? 'parallel' : 'sequential';
   }
   return o;
+}
+
+/** 'a.b': 'v' entries as onnxruntime-node's nested `extra` object ({a: {b: 'v'}}), which it flattens back. */
+function configTree(entries: Record<string, string>): Record<string, unknown> {
+  const root: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(entries)) {
+    const parts = key.split('.');
+    let node = root;
+    for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as Record<string, unknown>;
+    node[parts[parts.length - 1]!] = value;
+  }
+  return root;
 }
 
 async function open(model: Uint8Array | string, o: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {

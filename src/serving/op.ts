@@ -115,6 +115,8 @@ interface InferItem {
   input: Float32Array;
   dims: number[];
   enqueued: number;
+  /** The request's cancellation (a timed-out request's input is not run, also when it waits in a worker). */
+  signal?: AbortSignal;
   resolve: (r: { scores: Float32Array; dims: number[]; inferMs: number; queueMs: number; batch: number }) => void;
   reject: (e: Error) => void;
 }
@@ -161,7 +163,7 @@ export class VideoOp {
     return this.admitted;
   }
 
-  /** Model runs in progress right now. */
+  /** Model runs given to the inference workers (running, or next in a worker). */
   get running(): number {
     return this.inferBusy;
   }
@@ -319,7 +321,7 @@ export class VideoOp {
         reject(down);
         return;
       }
-      const item: InferItem = { input, dims, enqueued: performance.now(), resolve, reject };
+      const item: InferItem = { input, dims, enqueued: performance.now(), signal, resolve, reject };
       this.inferQueue.push(item);
       // A request that timed out while waiting is not run at all.
       signal?.addEventListener(
@@ -337,9 +339,12 @@ export class VideoOp {
     });
   }
 
-  /** Starts model runs while workers are free; with batch_size > 1, waits up to auto_batching_timeout to fill. */
+  /**
+   * Starts model runs while the workers take them (each holds its next input beside the running one, see pool.ts);
+   * with batch_size > 1, waits up to auto_batching_timeout to fill.
+   */
   private dispatch(): void {
-    while (this.inferQueue.length > 0 && this.inferBusy < this.infer.size) {
+    while (this.inferQueue.length > 0 && this.inferBusy < this.infer.capacity) {
       const { batchSize, autoBatchingTimeoutMs } = this.opts;
       if (batchSize > 1 && this.inferQueue.length < batchSize && autoBatchingTimeoutMs > 0) {
         const waited = performance.now() - this.inferQueue[0]!.enqueued;
@@ -380,7 +385,7 @@ export class VideoOp {
       dims = [items.reduce((n, it) => n + it.dims[0]!, 0), ...items[0]!.dims.slice(1)];
     }
     this.infer
-      .run<InferResult>({ kind: 'infer', input, dims }, [input.buffer as ArrayBuffer])
+      .run<InferResult>({ kind: 'infer', input, dims }, [input.buffer as ArrayBuffer], items.length === 1 ? items[0]!.signal : undefined)
       .then((r) => {
         // Split the batch's score rows back to their requests.
         const rowLen = numel(r.dims.slice(1));

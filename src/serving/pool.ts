@@ -1,5 +1,6 @@
-// A fixed group of worker threads running worker.ts (worker.js when compiled), one task per worker at a time, FIFO
-// for the rest.
+// A fixed group of worker threads running worker.ts (worker.js when compiled), FIFO for the tasks no worker has.
+// Each worker holds up to `depth` tasks: one running, the others waiting in the worker itself (the infer group's
+// depth 2 keeps the next input beside the session, see worker.ts).
 import { Worker } from 'node:worker_threads';
 import { ServingError, ErrorCode } from '../errors.ts';
 import type { WorkerInit, WorkerReady, WorkerReply, WorkerTask } from './messages.ts';
@@ -25,8 +26,8 @@ interface Pending {
 
 interface Slot {
   worker: Worker;
-  busy: Pending | null;
-  id: number;
+  /** Tasks posted to this worker and not answered yet, by task id, oldest first (the first one is running). */
+  tasks: Map<number, Pending>;
 }
 
 export interface GroupReady {
@@ -57,6 +58,14 @@ export const RESTART_BACKOFF_MS = { first: 500, max: 30_000 };
 
 export type GroupLog = (level: 'info' | 'warn' | 'error', msg: string) => void;
 
+export interface GroupOptions {
+  /**
+   * Tasks a worker holds at once (default 1). With 2, a worker that finishes a task starts its next one at once,
+   * without waiting for this thread to answer and post it (this thread may be busy with other requests' bytes).
+   */
+  depth?: number;
+}
+
 export class WorkerGroup {
   private slots: Slot[] = [];
   private queue: Pending[] = [];
@@ -75,11 +84,12 @@ export class WorkerGroup {
   private constructor(
     readonly name: string,
     private readonly init: WorkerInit,
+    private readonly depth: number,
   ) {}
 
   /** Starts `size` workers and waits until each reports ready (or the first failure, which stops them all). */
-  static async start(name: string, size: number, init: WorkerInit): Promise<{ group: WorkerGroup; ready: GroupReady }> {
-    const group = new WorkerGroup(name, init);
+  static async start(name: string, size: number, init: WorkerInit, o: GroupOptions = {}): Promise<{ group: WorkerGroup; ready: GroupReady }> {
+    const group = new WorkerGroup(name, init, Math.max(1, o.depth ?? 1));
     const readies: WorkerReady[] = [];
     try {
       for (let i = 0; i < size; i++) readies.push(await group.addSlot(i));
@@ -106,7 +116,7 @@ export class WorkerGroup {
         return;
       }
       const worker = spawn(this.init, `vidserve-${this.name}-${index}`);
-      const slot: Slot = { worker, busy: null, id: 0 };
+      const slot: Slot = { worker, tasks: new Map() };
       let started = false;
       worker.once('message', (m: WorkerReady) => {
         if (!m.ready) {
@@ -136,9 +146,14 @@ export class WorkerGroup {
     });
   }
 
-  /** Busy workers plus queued tasks. */
+  /** Tasks held by workers plus queued tasks. */
   get load(): number {
-    return this.queue.length + this.slots.filter((s) => s.busy).length;
+    return this.queue.length + this.slots.reduce((n, s) => n + s.tasks.size, 0);
+  }
+
+  /** Tasks the workers up now can hold (size x depth). */
+  get capacity(): number {
+    return this.slots.length * this.depth;
   }
 
   /** Workers up now. */
@@ -165,8 +180,9 @@ export class WorkerGroup {
   }
 
   /**
-   * Runs a task on the next free worker. Aborting `signal` drops a queued task, or asks the worker to cancel a
-   * running one (prepare tasks stop their ffmpeg; a model run cannot be interrupted and just completes).
+   * Runs a task on the next free worker. Aborting `signal` drops a queued task, or asks the worker to cancel the
+   * task (prepare tasks stop their ffmpeg; an infer task waiting in its worker is dropped; a model run cannot be
+   * interrupted and just completes).
    */
   run<R>(body: TaskBody, transfer: ArrayBuffer[] = [], signal?: AbortSignal, onPartial?: PartialHandler): Promise<R> {
     if (this.closed) return Promise.reject(new ServingError(ErrorCode.CLOSED_ERROR, 'server is shutting down'));
@@ -184,8 +200,9 @@ export class WorkerGroup {
             reject(new ServingError(ErrorCode.TIMEOUT, 'cancelled before it started'));
             return;
           }
-          const slot = this.slots.find((s) => s.busy === p);
-          if (slot && body.kind !== 'infer') slot.worker.postMessage({ kind: 'abort', id: slot.id });
+          for (const slot of this.slots) {
+            for (const [id, t] of slot.tasks) if (t === p) slot.worker.postMessage({ kind: 'abort', id });
+          }
         },
         { once: true },
       );
@@ -193,29 +210,32 @@ export class WorkerGroup {
     });
   }
 
+  /** Gives queued tasks to workers: idle workers first, then a second task to each, up to `depth`. */
   private pump(): void {
-    for (const slot of this.slots) {
-      if (this.queue.length === 0) return;
-      if (slot.busy) continue;
-      const p = this.queue.shift()!;
-      slot.busy = p;
-      slot.id = this.nextId++;
-      slot.worker.postMessage({ ...p.body, id: slot.id }, p.transfer);
+    for (let held = 0; held < this.depth; held++) {
+      for (const slot of this.slots) {
+        if (this.queue.length === 0) return;
+        if (slot.tasks.size > held) continue;
+        const p = this.queue.shift()!;
+        const id = this.nextId++;
+        slot.tasks.set(id, p);
+        slot.worker.postMessage({ ...p.body, id }, p.transfer);
+      }
     }
   }
 
   private onReply(slot: Slot, r: WorkerReply): void {
     if (r.returned) this.onReturned?.(r.returned);
-    const p = slot.busy;
-    if (!p || r.id !== slot.id) return;
+    const p = slot.tasks.get(r.id);
+    if (!p) return;
     if ('partial' in r) {
       const id = r.id;
       p.onPartial?.(r.partial, (msg) => {
-        if (slot.busy === p && slot.id === id) slot.worker.postMessage({ ...msg, id });
+        if (slot.tasks.get(id) === p) slot.worker.postMessage({ ...msg, id });
       });
       return;
     }
-    slot.busy = null;
+    slot.tasks.delete(r.id);
     if (r.ok === true) p.resolve(r.result);
     else p.reject(new ServingError(r.code, r.message));
     this.pump();
@@ -226,8 +246,8 @@ export class WorkerGroup {
     const i = this.slots.indexOf(slot);
     if (i < 0) return;
     this.slots.splice(i, 1);
-    slot.busy?.reject(new ServingError(ErrorCode.UNKNOWN, `${this.name} worker failed: ${e.message}`));
-    slot.busy = null;
+    for (const p of slot.tasks.values()) p.reject(new ServingError(ErrorCode.UNKNOWN, `${this.name} worker failed: ${e.message}`));
+    slot.tasks.clear();
     if (this.closed) return;
     this.log('error', `${this.name} worker lost (${e.message}); starting a replacement (${this.slots.length} left)`);
     this.replace(i, 1);

@@ -185,7 +185,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     const prepStart = WorkerGroup.start('prepare', op.preprocessWorkers, { role: 'prepare', pipeline: pipeline.spec, feed: { name: feed.name, shape: feedShape }, long: { sources: config.long.sources, timeline: config.long.timeline } });
     // Infer workers load the .onnx file themselves (also when a crashed one restarts): no copy of the model bytes
     // per worker, none kept on this thread. Only a model translated in memory at startup is passed as bytes.
-    const inferStart = WorkerGroup.start('infer', op.concurrency, { role: 'infer', model: model.onnxFile ?? model.onnx, session, feedName: feed.name, fetchName: fetch.name });
+    // Depth 2: each worker holds the next input beside its session (no idle gap between runs); not with batching,
+    // whose batches should gather as late as they can.
+    const inferStart = WorkerGroup.start('infer', op.concurrency, { role: 'infer', model: model.onnxFile ?? model.onnx, session, feedName: feed.name, fetchName: fetch.name }, { depth: op.batchSize > 1 ? 1 : 2 });
     const modelInfo = { dir: model.dir, source: model.source };
     const modelName = opts.modelName ?? op.name;
     model = null;

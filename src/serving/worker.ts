@@ -172,25 +172,47 @@ async function main(): Promise<void> {
   // The session owns the model now; let bytes we were given (a model translated in memory) be collected.
   if (typeof init.model !== 'string') (init as { model?: Uint8Array }).model = undefined;
   port.postMessage({ ready: true, provider: session.provider, inputNames: session.inputNames, outputNames: session.outputNames, warnings });
-  port.on('message', (task: WorkerTask) => {
-    if (task.kind === 'close') {
-      session.release();
-      port.close();
-      return;
-    }
-    if (task.kind !== 'infer') return;
-    const t0 = performance.now();
-    session
-      .run({ [init.feedName]: { data: task.input, dims: task.dims } }, [init.fetchName])
-      .then((out) => {
+  // Runs one at a time, in arrival order. The pool may post the next task while one runs (depth 2): it then starts
+  // as soon as the run ends, without a round trip through the main thread.
+  const waiting: Extract<WorkerTask, { kind: 'infer' }>[] = [];
+  let running = false;
+  const next = async (): Promise<void> => {
+    if (running) return;
+    running = true;
+    for (let task = waiting.shift(); task; task = waiting.shift()) {
+      const t0 = performance.now();
+      try {
+        const out = await session.run({ [init.feedName]: { data: task.input, dims: task.dims } }, [init.fetchName]);
         const scores = out[init.fetchName];
         if (!scores) throw new Error(`the model produced no output named ${init.fetchName}`);
         // Scores are small: copy them out of the runtime's buffer rather than detach memory it may own.
         const data = Float32Array.from(scores.data as ArrayLike<number>);
         const result: InferResult = { scores: data, dims: scores.dims, inferMs: performance.now() - t0 };
         port.postMessage({ id: task.id, ok: true, result } satisfies WorkerReply, [data.buffer as ArrayBuffer]);
-      })
-      .catch((e) => port.postMessage(fail(task.id, e, ErrorCode.MODEL_INFERENCE_ERROR)));
+      } catch (e) {
+        port.postMessage(fail(task.id, e, ErrorCode.MODEL_INFERENCE_ERROR));
+      }
+    }
+    running = false;
+  };
+  port.on('message', (task: WorkerTask) => {
+    if (task.kind === 'close') {
+      session.release();
+      port.close();
+      return;
+    }
+    if (task.kind === 'abort') {
+      // A task still waiting here is dropped (its request timed out); a running one completes.
+      const i = waiting.findIndex((t) => t.id === task.id);
+      if (i >= 0) {
+        waiting.splice(i, 1);
+        port.postMessage({ id: task.id, ok: false, code: ErrorCode.TIMEOUT, message: 'cancelled before inference' } satisfies WorkerReply);
+      }
+      return;
+    }
+    if (task.kind !== 'infer') return;
+    waiting.push(task);
+    void next();
   });
 }
 
