@@ -6,10 +6,11 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import Fastify from 'fastify';
-import { BodyPool, lingerOnRefusedBodies, readBody } from '../src/serving/body.ts';
+import { lingerOnRefusedBodies, readBody } from '../src/serving/body.ts';
+import { BufferPool } from '../src/protocol/buffer-pool.ts';
 
 test('the pool lends the smallest idle buffer that fits (at most twice the size), keeps at most `keep`, drops detached and oversized ones', () => {
-  const pool = new BodyPool(2, 1000);
+  const pool = new BufferPool(2, 1000);
   const a = pool.take(100);
   assert.equal(a.byteLength, 100);
   assert.equal(a.buffer.byteLength, 100);
@@ -38,7 +39,7 @@ interface Outcome {
   body?: Uint8Array;
 }
 
-function read(headers: Record<string, string>, chunks: Buffer[], limit: number, pool = new BodyPool()): Promise<Outcome> {
+function read(headers: Record<string, string>, chunks: Buffer[], limit: number, pool = new BufferPool()): Promise<Outcome> {
   const payload = new PassThrough();
   const req = { headers } as unknown as IncomingMessage;
   const out = new Promise<Outcome>((resolve) => readBody(req, payload, limit, pool, (err, body) => resolve({ err: err as Outcome['err'], body })));
@@ -48,7 +49,7 @@ function read(headers: Record<string, string>, chunks: Buffer[], limit: number, 
 }
 
 test('a body with Content-Length lands in a pool buffer; a chunked one is joined; both are intact', async () => {
-  const pool = new BodyPool();
+  const pool = new BufferPool();
   pool.give(new ArrayBuffer(64));
   const parts = [Buffer.from('{"key":["video"],'), Buffer.from('"value":["AAEC"]}')];
   const whole = Buffer.concat(parts);
@@ -64,7 +65,7 @@ test('a body with Content-Length lands in a pool buffer; a chunked one is joined
 });
 
 test('too large (declared or streamed), shorter or longer than Content-Length: the errors fastify answers', async () => {
-  const pool = new BodyPool();
+  const pool = new BufferPool();
   const declared = await read({ 'content-length': '5000' }, [], 1000, pool);
   assert.equal(declared.err?.code, 'FST_ERR_CTP_BODY_TOO_LARGE');
   assert.equal(declared.err?.statusCode, 413);
@@ -83,7 +84,7 @@ test('a refused upload: the answer comes first, the rest of the body is read and
   const app = Fastify({ bodyLimit: 1000 });
   lingerOnRefusedBodies(app, 10_000);
   app.removeAllContentTypeParsers();
-  const pool = new BodyPool();
+  const pool = new BufferPool();
   app.addContentTypeParser('*', (req, payload, done) => readBody(req.raw, payload, 1000, pool, done));
   app.post('/video/prediction', async () => ({ err_no: 0 }));
   await app.listen({ host: '127.0.0.1', port: 0 });

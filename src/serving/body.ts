@@ -3,10 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import { BufferPool as BodyPool } from '../protocol/buffer-pool.ts';
-
-/** The server's pool of request-body buffers. */
-export { BodyPool };
+import type { BufferPool } from '../protocol/buffer-pool.ts';
 
 /** What fastify's own body errors carry, so its error handler answers them the same way. */
 function bodyError(code: string, statusCode: number, message: string): Error {
@@ -18,7 +15,7 @@ function bodyError(code: string, statusCode: number, message: string): Error {
  * Bodies over `limit` fail with FST_ERR_CTP_BODY_TOO_LARGE before or while they arrive; a body shorter or longer
  * than its Content-Length fails with FST_ERR_CTP_INVALID_CONTENT_LENGTH.
  */
-export function readBody(req: IncomingMessage, payload: Readable, limit: number, pool: BodyPool, done: (err: Error | null, body?: Uint8Array) => void): void {
+export function readBody(req: IncomingMessage, payload: Readable, limit: number, pool: BufferPool, done: (err: Error | null, body?: Uint8Array) => void): void {
   const declared = req.headers['content-length'] === undefined ? NaN : Number(req.headers['content-length']);
   const tooLarge = () => bodyError('FST_ERR_CTP_BODY_TOO_LARGE', 413, 'Request body is too large');
   if (declared > limit) return done(tooLarge());

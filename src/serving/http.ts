@@ -4,7 +4,8 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { ErrorCode } from '../errors.ts';
 import { errorResponse, predictionPath, type PipelineResponse } from '../protocol/types.ts';
-import { lingerOnRefusedBodies, readBody, type BodyPool } from './body.ts';
+import { lingerOnRefusedBodies, readBody } from './body.ts';
+import type { BufferPool } from '../protocol/buffer-pool.ts';
 import { handlePrediction, type ServingContext } from './handler.ts';
 import { registerStreamRoutes, type StreamManager } from './streams.ts';
 import { admissionHooks, bodyBytes, takeAdmission } from './admission.ts';
@@ -16,7 +17,7 @@ export interface HttpOptions {
   port: number;
   maxBodyBytes: number;
   /** Where bodies are read into (the prepare workers give the buffers back to it). */
-  bodies: BodyPool;
+  bodies: BufferPool;
   health: () => Record<string, unknown>;
   /** The web page (src/web); undefined when the config turns it off (`web_ui: false`). */
   web?: WebUiOptions;

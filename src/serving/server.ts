@@ -14,7 +14,7 @@ import { WorkerGroup } from './pool.ts';
 import { VideoOp } from './op.ts';
 import { LabelMap, diagnoseScores, parseLabelList } from './postprocess.ts';
 import { ServingMetrics } from './metrics.ts';
-import { BodyPool } from './body.ts';
+import { BufferPool } from '../protocol/buffer-pool.ts';
 import { startHttp, stopHttp } from './http.ts';
 import { startGrpc, stopGrpc } from './grpc.ts';
 import type { PipelineRef } from './preprocess.ts';
@@ -285,7 +285,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     let boundRpc: number | null = null;
     if (httpPort !== null) {
       // One idle buffer: a client sending raw frames one request after another reuses it (40 MB kept, not more).
-      const bodies = new BodyPool(1, config.maxBodyBytes);
+      const bodies = new BufferPool(1, config.maxBodyBytes);
       prepare!.onReturned = (buf) => bodies.give(buf);
       const web = config.webUi ? { status: webStatus } : undefined;
       streams = await startStreams(config.long, { pipeline: pipeline.spec, op: videoOp, logger: log });
