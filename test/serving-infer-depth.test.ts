@@ -75,3 +75,19 @@ test('depth 2: a task cancelled while it waits in its worker is dropped there (6
   assert.deepEqual((await third).scores, reference.scores);
   assert.equal(group.load, 0);
 });
+
+test('close: the running task finishes, the waiting ones answer 3001, and the worker exits by itself (not terminated inside onnxruntime)', async () => {
+  const { init, dims, input } = await tinyInfer();
+  const { group } = await WorkerGroup.start('infer', 1, init, { depth: 2 });
+  const worker = (group as unknown as { slots: Array<{ worker: import('node:worker_threads').Worker }> }).slots[0]!.worker;
+  const exitCode = new Promise<number>((resolve) => worker.once('exit', resolve));
+  const settle = (p: Promise<InferResult>) => p.then((r) => r, (e: unknown) => e);
+  const runs = [0, 1, 2].map((k) => settle(group.run<InferResult>({ kind: 'infer', input: input(k), dims })));
+  await group.close();
+  // Worker.terminate() makes the exit code 1; a thread that released its session and closed its port exits with 0.
+  assert.equal(await exitCode, 0);
+  for (const outcome of await Promise.all(runs)) {
+    if (outcome instanceof ServingError) assert.equal(outcome.code, ErrorCode.CLOSED_ERROR);
+    else assert.ok((outcome as InferResult).scores.length > 0);
+  }
+});

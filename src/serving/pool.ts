@@ -56,6 +56,9 @@ function spawn(init: WorkerInit, name: string): Worker {
 /** Waits between attempts to replace a lost worker: 0.5 s doubling up to 30 s, retried for as long as the server runs. */
 export const RESTART_BACKOFF_MS = { first: 500, max: 30_000 };
 
+/** How long an infer worker may take to finish its run and release its session when the group closes. */
+const CLOSE_GRACE_MS = 30_000;
+
 export type GroupLog = (level: 'info' | 'warn' | 'error', msg: string) => void;
 
 export interface GroupOptions {
@@ -126,7 +129,7 @@ export class WorkerGroup {
         }
         if (this.closed) {
           reject(new ServingError(ErrorCode.CLOSED_ERROR, 'server is shutting down'));
-          void worker.terminate();
+          void this.stop(worker);
           return;
         }
         started = true;
@@ -284,12 +287,25 @@ export class WorkerGroup {
     for (const t of this.retryTimers) clearTimeout(t);
     this.retryTimers.clear();
     for (const p of this.queue.splice(0)) p.reject(new ServingError(ErrorCode.CLOSED_ERROR, 'server is shutting down'));
-    await Promise.all(
-      this.slots.map(async (s) => {
-        s.worker.postMessage({ kind: 'close' });
-        await s.worker.terminate();
-      }),
-    );
+    await Promise.all(this.slots.map((s) => this.stop(s.worker)));
     this.slots = [];
+  }
+
+  /**
+   * Ends one worker. An infer worker is asked to close and exits by itself once its run ends and its session is
+   * released: terminating a thread while it is inside onnxruntime's native code aborts the whole process
+   * ("terminate called after throwing an instance of 'Napi::Error'"). Terminated only if it has not exited in time.
+   */
+  private async stop(worker: Worker): Promise<void> {
+    if (this.init.role !== 'infer') {
+      await worker.terminate();
+      return;
+    }
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.postMessage({ kind: 'close' });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), CLOSE_GRACE_MS)));
+    if ((await Promise.race([exited, late])) === 'late') await worker.terminate();
+    clearTimeout(timer);
   }
 }

@@ -176,6 +176,15 @@ async function main(): Promise<void> {
   // as soon as the run ends, without a round trip through the main thread.
   const waiting: Extract<WorkerTask, { kind: 'infer' }>[] = [];
   let running = false;
+  let closing = false;
+  // Release the session and let the thread end by itself (see WorkerGroup.stop), never in the middle of a run.
+  const finish = async (): Promise<void> => {
+    try {
+      await session.release();
+    } finally {
+      port.close();
+    }
+  };
   const next = async (): Promise<void> => {
     if (running) return;
     running = true;
@@ -194,11 +203,13 @@ async function main(): Promise<void> {
       }
     }
     running = false;
+    if (closing) await finish();
   };
   port.on('message', (task: WorkerTask) => {
     if (task.kind === 'close') {
-      session.release();
-      port.close();
+      closing = true;
+      for (const t of waiting.splice(0)) port.postMessage({ id: t.id, ok: false, code: ErrorCode.CLOSED_ERROR, message: 'server is shutting down' } satisfies WorkerReply);
+      if (!running) void finish();
       return;
     }
     if (task.kind === 'abort') {
@@ -211,6 +222,10 @@ async function main(): Promise<void> {
       return;
     }
     if (task.kind !== 'infer') return;
+    if (closing) {
+      port.postMessage({ id: task.id, ok: false, code: ErrorCode.CLOSED_ERROR, message: 'server is shutting down' } satisfies WorkerReply);
+      return;
+    }
     waiting.push(task);
     void next();
   });
