@@ -29,7 +29,16 @@ interface Options {
   ir_optim: boolean;
   label_list?: string;
   json?: boolean;
+  // tools/predict.py's Paddle-engine options (see pythonOnlyNotes).
+  precision: Precision;
+  use_tensorrt: boolean;
+  gpu_mem: number;
+  enable_mkldnn: boolean;
+  enable_benchmark: boolean;
 }
+
+const PRECISIONS = ['fp32', 'fp16', 'int8'] as const;
+type Precision = (typeof PRECISIONS)[number];
 
 /** tools/predict.py's str2bool: "true", "t", "1" (any case) are true, everything else false. */
 const str2bool = (v: string): boolean => ['true', 't', '1'].includes(v.toLowerCase());
@@ -53,6 +62,26 @@ export async function parseFilePaths(input: string): Promise<string[]> {
   const names = (await readdir(input)).filter((n) => n.endsWith('.avi') || n.endsWith('.mp4')).sort();
   if (names.length === 0) throw new Error(`--input_file ${input} is a folder without .avi or .mp4 files`);
   return names.map((n) => path.join(input, n));
+}
+
+function precision(v: string): Precision {
+  if (!(PRECISIONS as readonly string[]).includes(v)) throw new Error(`--precision must be one of ${PRECISIONS.join(', ')}, got ${JSON.stringify(v)}`);
+  return v as Precision;
+}
+
+/**
+ * What tools/predict.py's Paddle-engine options become here: onnxruntime has no TensorRT, oneDNN or reduced-precision
+ * path in this runner, so asking for one runs the plain float32 model and says so (the answer is the same model's).
+ * Throws for --enable_benchmark True, whose timing loop this command does not have.
+ */
+export function pythonOnlyNotes(o: Pick<Options, 'precision' | 'use_tensorrt' | 'enable_mkldnn' | 'enable_benchmark' | 'use_gpu'>): string[] {
+  if (o.enable_benchmark) throw new Error('--enable_benchmark True is not supported: for latency use `npm run bench` or bench/zoo.ts (bare session.run per model)');
+  const notes: string[] = [];
+  if (o.use_tensorrt) notes.push(`--use_tensorrt: vidserve does not run TensorRT; onnxruntime runs the model on the ${o.use_gpu ? 'GPU when available' : 'CPU'}`);
+  // Paddle applies oneDNN only on the CPU (use_gpu False), as here.
+  if (o.enable_mkldnn && !o.use_gpu) notes.push("--enable_mkldnn: no oneDNN here; onnxruntime's own CPU kernels run the model");
+  if (o.precision !== 'fp32') notes.push(`--precision ${o.precision}: the model runs in float32 (its exported precision)`);
+  return notes;
 }
 
 interface LoadedModel {
@@ -89,10 +118,18 @@ export function register(program: Command): void {
     .option('--use_gpu <bool>', "run on onnxruntime's CUDA provider when installed, else on CPU with a warning", str2bool, true)
     .option('--cpu_threads <n>', 'onnxruntime intra-op threads', positive('--cpu_threads'))
     .option('--ir_optim <bool>', 'graph optimizations (False: none)', str2bool, true)
+    // tools/predict.py's Paddle-engine options, accepted so PaddleVideo's documented commands run unchanged.
+    .option('--precision <p>', `${PRECISIONS.join(' | ')}: Paddle's TensorRT/oneDNN precision (here always float32, with a note)`, precision, 'fp32')
+    .option('--use_tensorrt <bool>', "Paddle's TensorRT engine (not available here: a note, then onnxruntime)", str2bool, false)
+    .option('--gpu_mem <mb>', "Paddle's initial GPU memory pool in MB (onnxruntime sizes its own arena)", positive('--gpu_mem'), 8000)
+    .option('--enable_mkldnn <bool>', "Paddle's oneDNN CPU kernels (not available here: a note, then onnxruntime's)", str2bool, false)
+    .option('--enable_benchmark <bool>', "tools/predict.py's timing loop: not supported (True is refused; see npm run bench)", str2bool, false)
     .option('--label_list <file>', "'<index> <name>' lines: adds a top-k label line (vidserve addition)")
     .option('--json', 'one JSON object per video (video_file, topk_class, topk_scores, [topk_labels] or error)')
     .action(async (o: Options) => {
+      const notes = pythonOnlyNotes(o);
       const cfg = loadPaddleVideoConfig(o.config);
+      for (const n of notes) process.stderr.write(`vidserve: note: ${n}\n`);
       const topK = cfg.args.top_k;
       const labels = o.label_list ? new LabelMap(parseLabelList(await readFile(o.label_list, 'utf8'), o.label_list), o.label_list) : null;
       const files = await parseFilePaths(o.input_file);
