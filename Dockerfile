@@ -5,6 +5,9 @@
 #   podman build -t vidserve .            # or: docker build -t vidserve .
 #   podman run -p 8080:8080 -p 8081:8081 -v $PWD/models:/models:ro vidserve
 #
+# Preprocessing: the config's op.video.paddlevideo_config, else PPTSM; VIDSERVE_PIPELINE (= -n) is left unset here
+# because it would override every mounted config's choice.
+#
 # Models: /models is the working directory; the default config (/etc/vidserve/vidserve.yaml) serves
 # /models/ppTSM_serving_server (written by `vidserve convert`). Another config: mount it and set VIDSERVE_CONFIG
 # (or pass `serve -c <path>`). Ports: 8080 HTTP (Paddle Serving JSON, Open Inference Protocol v2 REST, /metrics),
@@ -28,7 +31,6 @@ RUN npm run build
 FROM ${BASE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     VIDSERVE_CONFIG=/etc/vidserve/vidserve.yaml \
-    VIDSERVE_PIPELINE=PPTSM \
     VIDSERVE_HTTP_PORT=8080 \
     VIDSERVE_RPC_PORT=8081 \
     VIDSERVE_LOG_DIR=/var/log/vidserve/PipelineServingLogs

@@ -1,9 +1,10 @@
 // deploy/k8s and deploy/kserve: every manifest validates (Kubernetes schemas from kubernetes-models, KServe's CRD
 // fields from test/support/kserve-crd.ts), and the pieces agree with each other and with the server: probe routes,
 // ports, the config the pods mount (parsed by the server's own config parser), the drain and the grace period.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, parse } from 'yaml';
@@ -14,6 +15,8 @@ import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClai
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { parseServingConfig } from '../src/serving/config.ts';
+import { choosePipeline } from '../src/serving/pipeline-choice.ts';
+import { PIPELINES } from '../src/video/pipelines.ts';
 import { KSERVE_SCHEMAS, checkSchema } from './support/kserve-crd.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -175,4 +178,35 @@ test("the image's default config parses and its HEALTHCHECK asks /v2/health/read
   assert.match(dockerfile, /^HEALTHCHECK [^\n]*\\\n[^\n]*\/v2\/health\/ready/m);
   assert.match(dockerfile, /^COPY deploy\/container\/vidserve\.yaml \/etc\/vidserve\/vidserve\.yaml$/m);
   assert.match(dockerfile, /VIDSERVE_CONFIG=\/etc\/vidserve\/vidserve\.yaml/);
+});
+
+/** The runtime stage's ENV of the Dockerfile, as the container's process sees it. */
+function imageEnv(): Record<string, string> {
+  const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
+  const runtime = dockerfile.slice(dockerfile.search(/^FROM .* AS runtime$/m));
+  const env: Record<string, string> = {};
+  for (const line of runtime.split('\n').filter((l) => l.startsWith('ENV '))) {
+    for (const pair of line.slice(4).trim().split(/\s+/)) {
+      const eq = pair.indexOf('=');
+      env[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
+  }
+  return env;
+}
+
+test("the image's environment leaves the preprocessing to the mounted config: its paddlevideo_config, else PPTSM", () => {
+  const env = imageEnv();
+  assert.equal(env.VIDSERVE_CONFIG, '/etc/vidserve/vidserve.yaml');
+  // A config for a PP-TSMv2 serving dir, as a user mounts it in place of the default one.
+  const dir = mkdtempSync(path.join(tmpdir(), 'vidserve-image-env-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(path.join(dir, 'pptsmv2.yaml'), "INFERENCE:\n    name: 'ppTSM_Inference_helper'\n    num_seg: 16\n    target_size: 224\nmodel_name: \"ppTSMv2\"\n");
+  const doc = parse(readFileSync(path.join(ROOT, 'deploy/container/vidserve.yaml'), 'utf8'));
+  doc.op.video.paddlevideo_config = 'pptsmv2.yaml';
+  const op = parseServingConfig(doc, path.join(dir, 'vidserve.yaml')).ops[0]!;
+  // `serve -n` reads VIDSERVE_PIPELINE: set in the image, it would override every mounted config's choice.
+  const chosen = choosePipeline(env.VIDSERVE_PIPELINE, op);
+  assert.deepEqual(chosen.spec.ops, PIPELINES.PPTSMv2!.ops, chosen.source);
+  const plain = parseServingConfig(parse(readFileSync(path.join(ROOT, 'deploy/container/vidserve.yaml'), 'utf8')), 'vidserve.yaml').ops[0]!;
+  assert.equal(choosePipeline(env.VIDSERVE_PIPELINE, plain).spec.name, 'PPTSM');
 });
