@@ -1,10 +1,14 @@
 // A lost inference worker (concurrency 1, no op timeout): requests that queue meanwhile are answered once the
 // replacement is ready; a replacement that cannot start is logged and retried with backoff, /health says 503
-// "degraded", and requests are answered at once instead of waiting for an unknown time.
+// "degraded" (and the Open Inference Protocol's readiness says not ready, so Kubernetes routes elsewhere), and
+// requests are answered at once instead of waiting for an unknown time.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, renameSync } from 'node:fs';
 import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { V2_PROTO_PATH } from '../src/protocol/v2.ts';
 import type { RunningServer } from '../src/serving/server.ts';
 import { framesBody, postJson, readLogLines, removeDir, servingDir, startTestServer, syntheticFrames, tempDir } from './serving-fixtures.ts';
 
@@ -48,6 +52,22 @@ async function health(): Promise<{ code: number; body: { status: string; infer_w
   return { code: r.status, body: (await r.json()) as { status: string; infer_workers: number } };
 }
 
+/** Readiness as the v2 protocol tells it: REST server and model routes, and gRPC ServerReady. */
+async function v2Readiness(): Promise<{ live: number; ready: number; model: number; body: unknown; grpcReady: boolean }> {
+  const get = (route: string) => fetch(`http://127.0.0.1:${server.httpPort}${route}`);
+  const ready = await get('/v2/health/ready');
+  const def = protoLoader.loadSync(V2_PROTO_PATH, { keepCase: true, defaults: true });
+  type Client = grpc.Client & { ServerReady(r: object, cb: (e: grpc.ServiceError | null, r: { ready: boolean }) => void): void };
+  const Service = (grpc.loadPackageDefinition(def) as unknown as { inference: { GRPCInferenceService: new (a: string, c: grpc.ChannelCredentials) => Client } }).inference.GRPCInferenceService;
+  const c = new Service(`127.0.0.1:${server.rpcPort}`, grpc.credentials.createInsecure());
+  try {
+    const g = await new Promise<{ ready: boolean }>((resolve, reject) => c.ServerReady({}, (e, r) => (e ? reject(e) : resolve(r))));
+    return { live: (await get('/v2/health/live')).status, ready: ready.status, body: await ready.json(), model: (await get('/v2/models/video/ready')).status, grpcReady: g.ready };
+  } finally {
+    c.close();
+  }
+}
+
 test('a request that queues while the only inference worker is replaced is answered when the replacement is ready', async () => {
   const before = await postJson(server.httpPort!, body);
   assert.equal(before.json.err_no, 0, before.json.err_msg);
@@ -71,6 +91,8 @@ test('a replacement that cannot start: logged, retried with backoff, /health 503
     assert.equal(h.code, 503);
     assert.equal(h.body.status, 'degraded');
     assert.equal(h.body.infer_workers, 0);
+    // Live (restarting the process would not help) but not ready, on every v2 readiness route.
+    assert.deepEqual(await v2Readiness(), { live: 200, ready: 503, body: { ready: false }, model: 503, grpcReady: false });
     const r = await within(postJson(server.httpPort!, body), 30_000, 'request while no worker can start');
     assert.equal(r.status, 503);
     assert.equal(r.json.err_no, 3002);
@@ -84,6 +106,7 @@ test('a replacement that cannot start: logged, retried with backoff, /health 503
   }
   // Back with the model file: the next attempt starts a worker, and requests are served again.
   await until(async () => (await health()).code === 200, 120_000, '/health ok again');
+  assert.deepEqual(await v2Readiness(), { live: 200, ready: 200, body: { ready: true }, model: 200, grpcReady: true });
   const r = await within(postJson(server.httpPort!, body), 120_000, 'request after recovery');
   assert.equal(r.json.err_no, 0, r.json.err_msg);
   assert.ok(readLogLines(logDir, 'pipeline.log').some((l) => /infer worker replaced after \d+ attempts/.test(String(l.msg))));
