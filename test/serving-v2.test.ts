@@ -362,6 +362,24 @@ test('gRPC errors are statuses: NOT_FOUND for an unknown model, INVALID_ARGUMENT
   }
 });
 
+test('gRPC ModelInfer shares the op too: a full op answers UNAVAILABLE, a timeout DEADLINE_EXCEEDED', async () => {
+  const s = await startTestServer(modelDir, { labelList: labelFile, op: { concurrency: 1, queue_size: 0, timeout: 1 } });
+  const c = v2Client(s.rpcPort!);
+  try {
+    const req = { model_name: 'video', inputs: [{ name: 'video', datatype: 'BYTES', shape: [1] }], raw_input_contents: [bytesElement(video)] };
+    const send = () => call<unknown>((cb) => c.ModelInfer(req, cb)).then(() => ({ code: grpc.status.OK, details: '' }), (e: grpc.ServiceError) => ({ code: e.code, details: e.details }));
+    const answers = await Promise.all([send(), send(), send()]);
+    const codes = answers.map((a) => a.code);
+    assert.ok(codes.includes(grpc.status.DEADLINE_EXCEEDED), JSON.stringify(answers));
+    assert.ok(codes.includes(grpc.status.UNAVAILABLE), JSON.stringify(answers));
+    assert.match(answers.find((a) => a.code === grpc.status.DEADLINE_EXCEEDED)!.details, /did not finish within timeout 1 ms/);
+    assert.match(answers.find((a) => a.code === grpc.status.UNAVAILABLE)!.details, /server busy/);
+  } finally {
+    c.close();
+    await s.close();
+  }
+});
+
 test('v2 requests go through the same logs and metrics as the Paddle routes', async () => {
   const lines = readLogLines(server.logDir, 'pipeline.log').filter((l) => typeof l.rid === 'number');
   const protocols = new Set(lines.map((l) => l.protocol));
