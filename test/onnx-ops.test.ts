@@ -466,9 +466,11 @@ test('fill_constant, shape and cast', async () => {
 });
 
 // ---------------------------------------------------------------- activations
-test('relu, sigmoid, hard_swish (default → HardSwish, custom attributes)', async () => {
+test('relu, leaky_relu, sigmoid, hard_swish (default → HardSwish, custom attributes)', async () => {
   const r: Partial<Case> = { feeds: { x: { shape: [-1, 9], range: [-6, 6] } } };
   await check(unaryCase('relu', [-1, 9], {}, r));
+  await check(unaryCase('leaky_relu', [-1, 9], { alpha: F(0.1) }, r));
+  await check(unaryCase('leaky_relu', [-1, 9], {}, r));
   await check(unaryCase('sigmoid', [-1, 9], {}, r));
   await check(unaryCase('hard_swish', [-1, 9], { threshold: F(6), scale: F(6), offset: F(3) }, r));
   await check(unaryCase('hard_swish', [-1, 9], { threshold: F(4), scale: F(5), offset: F(2) }, r));

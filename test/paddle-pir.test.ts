@@ -146,6 +146,37 @@ test('docs worked example: the internal program the translators take, its parame
   }
 });
 
+test('leaky_relu: negative_slope (a float; a double from version 4 on, patch/4.yaml) becomes alpha and runs as LeakyRelu', async () => {
+  const b = Float32Array.from({ length: 30 }, (_, i) => (i - 15) / 10);
+  const w = Float32Array.from({ length: 900 }, (_, i) => ((i * 7) % 13) / 13 - 0.5);
+  const tensors: ParamTensor[] = [
+    { name: 'fc_0.b_0', dtype: 'float32', dims: [30], data: new Uint8Array(b.buffer) },
+    { name: 'fc_0.w_0', dtype: 'float32', dims: [30, 30], data: new Uint8Array(w.buffer) },
+  ];
+  const x = Float32Array.from({ length: 60 }, (_, i) => Math.sin(i));
+  for (const [version, slope] of [[1, '{"#":"0.a_f32","D":0.25}'], [4, '{"#":"0.a_f64","D":0.25}']] as const) {
+    const text = DOCS_EXAMPLE.replace('"version":1', `"version":${version}`).replace('{"#":"1.relu","A":[]', `{"#":"1.leaky_relu","A":[{"AT":${slope},"N":"negative_slope"}]`);
+    const { program } = parseModelFile(bytes(text), 'leaky.json');
+    const op = program.blocks[0].ops[3];
+    assert.equal(op.type, 'leaky_relu');
+    assert.deepEqual(op.attrs.alpha, { kind: version === 1 ? 'float' : 'float64', value: 0.25 });
+    const params = readParams(writeParams(tensors), persistableVars(program), 'leaky.pdiparams');
+    const s = await createSession(translateProgram(program, params).bytes);
+    try {
+      const y = (await s.run({ A: { data: x, dims: [2, 30] } })).fetch_name_0.data as Float32Array;
+      for (let r = 0; r < 2; r++) {
+        for (let c = 0; c < 30; c++) {
+          let acc = b[c];
+          for (let k = 0; k < 30; k++) acc += x[r * 30 + k] * w[k * 30 + c];
+          assert.ok(Math.abs(y[r * 30 + c] - (acc > 0 ? acc : 0.25 * acc)) < 1e-5, `version ${version}: y[${r},${c}]`);
+        }
+      }
+    } finally {
+      await s.release();
+    }
+  }
+});
+
 test('NaN and ±Inf float attributes under "VD" are read as such', () => {
   const withVoid = DOCS_EXAMPLE.replace('{"AT":{"#":"0.a_f32","D":0.0},"N":"bias"}', '{"AT":{"#":"0.a_f32","VD":"NaN"},"N":"bias"}').replace(
     '{"AT":{"#":"0.a_f32","D":1.0},"N":"value"}',
@@ -275,13 +306,13 @@ test('parameter count not matching the .pdiparams: one line naming the params fi
 });
 
 test('an op without a translation fails before translation, listed with its type and place in the file', () => {
-  const text = DOCS_EXAMPLE.replace('"#":"1.relu"', '"#":"1.leaky_relu"').replace('{"#":"1.relu"', '');
+  const text = DOCS_EXAMPLE.replace('"#":"1.relu"', '"#":"1.gelu"');
   const { program } = parseModelFile(bytes(text), 'ppTSM.json');
   assert.throws(
     () => translateProgram(program, new Map()),
     (e: unknown) =>
       e instanceof UnsupportedOpsError &&
-      /cannot translate 1 op\(s\) of 1 unsupported type\(s\) to ONNX:\n {2}pd_op\.leaky_relu \(1×\): ppTSM\.json program\.regions\[0\]\.blocks\[0\]\.ops\[5\] \(1\.leaky_relu\) → %6/.test(e.message),
+      /cannot translate 1 op\(s\) of 1 unsupported type\(s\) to ONNX:\n {2}pd_op\.gelu \(1×\): ppTSM\.json program\.regions\[0\]\.blocks\[0\]\.ops\[5\] \(1\.gelu\) → %6/.test(e.message),
   );
 });
 
@@ -315,11 +346,11 @@ test('CLI: make-model --format pir, convert --model_filename tiny.json, make-par
   assert.deepEqual(await readFile(path.join(tmp, 'again.pdiparams')), await readFile(path.join(tmp, 'cli', 'tiny.pdiparams')));
 
   // An op vidserve has no translation for: convert fails before writing anything, naming the op and its place.
-  const text = (await readFile(path.join(tmp, 'cli', 'tiny.json'), 'utf8')).replaceAll('"#":"1.temporal_shift"', '"#":"1.leaky_relu"');
+  const text = (await readFile(path.join(tmp, 'cli', 'tiny.json'), 'utf8')).replaceAll('"#":"1.temporal_shift"', '"#":"1.gelu"');
   await writeFile(path.join(tmp, 'cli', 'bad.json'), text);
   const bad = await run(['convert', '--dirname', 'cli', '--model_filename', 'bad.json', '--params_filename', 'tiny.pdiparams', '--serving_server', 'bad_srv', '--serving_client', 'bad_client']);
   assert.notEqual(bad.code, 0);
-  assert.match(bad.stderr, /cannot translate 2 op\(s\) of 1 unsupported type\(s\) to ONNX:\n\s+pd_op\.leaky_relu \(2×\): cli\/bad\.json program\.regions\[0\]\.blocks\[0\]\.ops\[\d+\] \(1\.leaky_relu\) → %\d+, cli\/bad\.json program\.regions\[0\]\.blocks\[0\]\.ops\[\d+\]/);
+  assert.match(bad.stderr, /cannot translate 2 op\(s\) of 1 unsupported type\(s\) to ONNX:\n\s+pd_op\.gelu \(2×\): cli\/bad\.json program\.regions\[0\]\.blocks\[0\]\.ops\[\d+\] \(1\.gelu\) → %\d+, cli\/bad\.json program\.regions\[0\]\.blocks\[0\]\.ops\[\d+\]/);
   assert.equal(existsSync(path.join(tmp, 'bad_srv')), false);
   assert.equal(existsSync(path.join(tmp, 'bad_client')), false);
 

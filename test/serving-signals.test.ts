@@ -13,6 +13,7 @@ import type { PipelineResponse } from '../src/protocol/types.ts';
 
 let server: ServerProcess | undefined;
 let tmp: string;
+let video: string;
 let body: string;
 
 interface Proc {
@@ -51,8 +52,8 @@ async function until<T>(get: () => T | undefined | false, ms: number, what: stri
   }
 }
 
-function predict(): Promise<PipelineResponse> {
-  return fetch(`http://127.0.0.1:${server!.httpPort}/video/prediction`, { method: 'POST', body }).then((r) => r.json() as Promise<PipelineResponse>);
+function predict(request = body): Promise<PipelineResponse> {
+  return fetch(`http://127.0.0.1:${server!.httpPort}/video/prediction`, { method: 'POST', body: request }).then((r) => r.json() as Promise<PipelineResponse>);
 }
 
 before(async () => {
@@ -62,7 +63,8 @@ before(async () => {
   const clip = path.join(tmp, 'long.mp4');
   const r = await runFfmpeg(['-y', '-f', 'lavfi', '-i', 'testsrc=duration=20:size=640x480:rate=25', '-c:v', 'mpeg4', '-q:v', '5', clip]);
   assert.equal(r.code, 0, r.stderr);
-  body = JSON.stringify({ key: ['video'], value: [(await readFile(clip)).toString('base64')] });
+  video = (await readFile(clip)).toString('base64');
+  body = JSON.stringify({ key: ['video'], value: [video] });
   server = await startServer({ name: 'PPTSM', config: path.join(REPO_ROOT, 'configs', 'PP-TSM.yaml'), cwd: DEMO_DIRS.root, detached: true });
 });
 
@@ -78,6 +80,22 @@ test('a helper killed while its ffmpeg decodes: the request is retried with a ne
   const r = await pending;
   assert.equal(r.err_no, 0, r.err_msg);
   assert.ok(!processes().some((p) => p.pid === ffmpeg.ppid), 'the killed helper is gone');
+});
+
+test('a helper killed during a timeline: answered with an internal error (10000), never 5000 (the input was fine)', async () => {
+  // A timeline's windows may already have been answered, so it is not run again: the user is told to retry.
+  const pending = predict(JSON.stringify({ key: ['video', 'window'], value: [video, '2'] }));
+  const ffmpeg = await until(() => ffmpegsOf(helpersOf(server!.child.pid!))[0], 120_000, 'an ffmpeg under a helper');
+  process.kill(ffmpeg.ppid, 'SIGKILL');
+  const r = await pending;
+  assert.deepEqual([r.err_no, r.err_msg], [10000, '[video] video decoding was interrupted (ffmpeg spawner exited (SIGKILL)); the input was not the cause, retry the request']);
+  // ffmpeg itself stopped by a signal we did not send (ours are SIGKILL): the same.
+  const next = predict(JSON.stringify({ key: ['video', 'window'], value: [video, '2'] }));
+  const own = await until(() => ffmpegsOf(helpersOf(server!.child.pid!))[0], 120_000, 'an ffmpeg under a new helper');
+  process.kill(own.pid, 'SIGTERM');
+  const s = await next;
+  assert.equal(s.err_no, 10000, s.err_msg);
+  assert.match(s.err_msg, /^\[video\] video decoding was interrupted \(ffmpeg was stopped by (SIGTERM|signal 15) while decoding .*\); the input was not the cause/);
 });
 
 test('SIGTERM to the whole process group: 4 video requests in flight all answer err_no 0, the server exits 0', async () => {

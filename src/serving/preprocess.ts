@@ -51,7 +51,7 @@ export async function preprocessInput(ref: PipelineRef, input: OpInput, signal?:
       return decode().catch((again: unknown) => {
         if (!(again instanceof FfmpegInterruptedError)) throw again;
         // Not the input's fault: an internal error, never 5000.
-        throw new ServingError(ErrorCode.UNKNOWN, `video decoding was interrupted twice (${again.message}); the input was not the cause, retry the request`);
+        throw new ServingError(ErrorCode.UNKNOWN, `video decoding was interrupted twice (${again.why}); the input was not the cause, retry the request`);
       });
     });
   }

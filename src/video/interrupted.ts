@@ -1,8 +1,15 @@
 // A decode that failed because ffmpeg (or the helper that started it) was stopped from outside — a signal to the
 // process group, a killed helper — and not because of the video: trying again is expected to work.
-export class FfmpegInterruptedError extends Error {
+// It is a ServingError with the internal code wherever it surfaces (a prediction retried twice, a timeline whose
+// windows may already have been answered and so is not run again): never 5000, which tells users their input is wrong.
+import { ErrorCode, ServingError } from '../errors.ts';
+
+export class FfmpegInterruptedError extends ServingError {
   override name = 'FfmpegInterruptedError';
-  readonly code = 'FFMPEG_INTERRUPTED';
+
+  constructor(readonly why: string) {
+    super(ErrorCode.UNKNOWN, `video decoding was interrupted (${why}); the input was not the cause, retry the request`);
+  }
 }
 
 /** Why a finished ffmpeg run was stopped from outside, if it was: a signal we did not send (ours are SIGKILL). */

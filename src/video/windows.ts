@@ -11,6 +11,7 @@ import { inputError } from '../errors.ts';
 import type { Tensor } from '../tensor.ts';
 import { describe, inputFailure, parseReport, truncation, withInputFile, type VideoInput } from './decode.ts';
 import { cleanLogLine, spawnFfmpeg, StderrLog, stderrTail, waitForExit } from './ffmpeg.ts';
+import { FfmpegInterruptedError, interruption } from './interrupted.ts';
 import { pipelineSampler, runAfterSampler, type PipelineSpec } from './pipelines.ts';
 import { DEFAULT_ORIENTATION, rotateRgb, type Orientation } from './rotate.ts';
 import { samplerIndices } from './sampler.ts';
@@ -310,6 +311,8 @@ async function windowsOf(spec: PipelineSpec, input: string, what: string, opts: 
   opts.signal?.throwIfAborted();
   const stderr = run.stderr;
   if (run.code !== 0) {
+    const stopped = interruption(run);
+    if (stopped) throw new FfmpegInterruptedError(`${stopped} while decoding ${what}`);
     if (decoded === 0 && !truncation(stderr) && /Error while decoding|Conversion failed/.test(stderr))
       throw inputError(`${what} has no decodable video frames (ffmpeg: ${stderrTail(stderr, 3)})`);
     // A live source that drops after delivering frames ends the run like the end of a file; the caller reconnects.

@@ -159,6 +159,11 @@ export function runReference(
       case 'relu':
         set('Out', unary(inp('X'), (v) => (v > 0 ? v : 0)));
         break;
+      case 'leaky_relu': {
+        const alpha = a.num('alpha', 0.02);
+        set('Out', unary(inp('X'), (v) => (v > 0 ? v : alpha * v)));
+        break;
+      }
       case 'sigmoid':
         set('Out', unary(inp('X'), (v) => 1 / (1 + Math.exp(-v))));
         break;

@@ -60,6 +60,7 @@ function flag(op: OpDesc, name: string): boolean {
 
 const SAME_AS_X: Record<string, [string, string]> = {
   relu: ['X', 'Out'],
+  leaky_relu: ['X', 'Out'],
   sigmoid: ['X', 'Out'],
   hard_swish: ['X', 'Out'],
   dropout: ['X', 'Out'],

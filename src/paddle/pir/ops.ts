@@ -121,6 +121,9 @@ export const OP_RULES: readonly OpRule[] = [
     attrs: [a('seg_num', 'i32'), a('shift_ratio', 'f32'), a('data_format', 'str', 'data_format', str('NCHW'))],
   },
   unary('relu'),
+  // ops.yaml: leaky_relu(Tensor x, float negative_slope = 0.02f); op_compat.yaml: negative_slope : alpha. Files of
+  // version 4 on hold it as a double (patch/4.yaml); both read as a number.
+  { pir: 'leaky_relu', internal: 'leaky_relu', operands: [t('X')], results: ['Out'], attrs: [a('negative_slope', 'f32', 'alpha')] },
   unary('sigmoid'),
   unary('hardswish', 'hard_swish'),
   binary('add', 'elementwise_add'),

@@ -1,8 +1,14 @@
-// relu, sigmoid, hard_swish.
+// relu, leaky_relu, sigmoid, hard_swish.
 import type { OpContext } from '../context.ts';
+import { attr } from '../graph.ts';
 
 export function relu(ctx: OpContext): void {
   ctx.g.op('Relu', [ctx.input('X')], {}, ctx.output('Out'));
+}
+
+/** leaky_relu: x > 0 ? x : alpha * x (Paddle's default alpha 0.02; PIR calls it negative_slope, see pir/ops.ts). */
+export function leakyRelu(ctx: OpContext): void {
+  ctx.g.op('LeakyRelu', [ctx.input('X')], { alpha: attr.float(ctx.float('alpha', 0.02)) }, ctx.output('Out'));
 }
 
 export function sigmoid(ctx: OpContext): void {

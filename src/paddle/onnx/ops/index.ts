@@ -1,6 +1,6 @@
 // The one table of Paddle op type → converter. feed/fetch are handled by the translator itself.
 import type { OpContext } from '../context.ts';
-import { hardSwish, relu, sigmoid } from './activation.ts';
+import { hardSwish, leakyRelu, relu, sigmoid } from './activation.ts';
 import { conv2d } from './conv.ts';
 import { ELEMENTWISE_OPS, elementwise } from './elementwise.ts';
 import { dropout, matmul, matmulV2, reduceMean, scale, softmax } from './math.ts';
@@ -46,6 +46,7 @@ export const CONVERTERS: ReadonlyMap<string, OpConverter> = new Map<string, OpCo
   ['cast', cast],
   ['fill_constant', fillConstant],
   ['relu', relu],
+  ['leaky_relu', leakyRelu],
   ['sigmoid', sigmoid],
   ['hard_swish', hardSwish],
 ]);
