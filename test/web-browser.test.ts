@@ -1,11 +1,13 @@
 // The web page in real headless browsers (Debian's `chromium`, and `firefox-esr` when installed; puppeteer-core drives
 // both), served by a real server with the full-size synthetic-weight PP-TSM model: two files chosen at once (a
 // rendered clip and a text file named .mp4), upload, 5 bars that match the JSON answer of the same request, 8
-// thumbnails, the error with its err_no, the page's own size check, keyboard access and phone width. Screenshots go
+// thumbnails, the error with its err_no, the page's own size check, a busy server (upload progress, spinner, err_no
+// 3002), keyboard access and phone width. Screenshots go
 // to the test's temp folder (the path is printed).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { request as httpRequest, type ClientRequest } from 'node:http';
 import path from 'node:path';
 import type { Browser, LaunchOptions, Page } from 'puppeteer-core';
 import { renderTestClip } from '../src/cli/demo.ts';
@@ -58,6 +60,8 @@ for (const b of BROWSERS) {
 const anyBrowser = BROWSERS.some((b) => !skipOf(b));
 
 let server: RunningServer;
+/** The tiny model with room for one request (concurrency 1, queue_size 0): the busy case. */
+let oneAtATime: RunningServer;
 let dir: string;
 let clip: string;
 let notVideo: string;
@@ -76,10 +80,12 @@ before(async () => {
     writeFileSync(labelList, Array.from({ length: 400 }, (_, i) => `${i} action_${i}`).join('\n') + '\n');
   }
   server = await startTestServer(await servingDir('pptsm', { labelList }), { pipeline: 'PPTSM' });
+  oneAtATime = await startTestServer(await servingDir('tiny'), { op: { concurrency: 1, queue_size: 0 } });
 });
 
 after(async () => {
   await server?.close();
+  await oneAtATime?.close();
   if (dir) console.log(`# web-browser screenshots: ${path.join(dir, 'shots')}`);
 });
 
@@ -100,6 +106,34 @@ async function shot(page: Page, name: string): Promise<string> {
   const file = path.join(dir, 'shots', name);
   await page.screenshot({ path: file as `${string}.png`, fullPage: true });
   return file;
+}
+
+/**
+ * Holds the server's one place: a prediction request whose body never finishes arriving (HTTP admission reserves a
+ * place before reading the body). Resolves once a second request is refused as busy.
+ */
+async function holdThePlace(port: number): Promise<ClientRequest> {
+  const held = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/video/prediction', headers: { 'content-type': 'application/json', 'content-length': '1000000' } });
+  held.on('error', () => {});
+  held.write('{"key": ["video"], "value": ["');
+  for (let i = 0; i < 50; i++) {
+    if ((await postJson(port, '{"key": [], "value": []}')).json.err_no === 3002) return held;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  held.destroy();
+  throw new Error('the held request did not make the server busy');
+}
+
+/** Records, from the page, the highest upload progress and whether the inference spinner was shown. */
+function watchCard(): void {
+  const w = window as unknown as { seenProgress: number; seenSpinner: boolean };
+  w.seenProgress = 0;
+  w.seenSpinner = false;
+  // (No named inner functions: the test runner's transpiler would wrap them in a helper the page does not have.)
+  new MutationObserver(() => {
+    for (const p of document.querySelectorAll('progress')) w.seenProgress = Math.max(w.seenProgress, p.value);
+    for (const r of document.querySelectorAll<HTMLElement>('.running')) if (!r.hidden) w.seenSpinner = true;
+  }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['hidden', 'value'] });
 }
 
 for (const kind of BROWSERS) {
@@ -221,6 +255,34 @@ for (const kind of BROWSERS) {
     await until(page, () => document.querySelector('.card.failed .error') !== null);
     const text = await page.$eval('.card.failed .error', (e) => e.textContent ?? '');
     assert.match(text, /^err_no 5000 big\.mp4 is \d+ KB: .* more than the server's limit of 1 KB \(max_body_size_mb\)\. Not sent\.$/);
+    await page.close();
+  });
+
+  test('a busy server: the upload progress bar, the spinner, then err_no 3002 "server busy"; the next try succeeds', { timeout: 120_000 }, async () => {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${oneAtATime.httpPort}/`, { waitUntil: 'load' });
+    await until(page, () => document.querySelectorAll('#status .chip .v').length >= 4);
+    const held = await holdThePlace(oneAtATime.httpPort!);
+    try {
+      await page.evaluate(watchCard);
+      await (await page.$('input#files'))!.uploadFile(clip);
+      await until(page, () => document.querySelector('.card.failed, .card.done') !== null, 60_000);
+      const text = await page.$eval('.card .error', (e) => e.textContent ?? '');
+      assert.match(text, /^err_no 3002 \[video\] server busy: 1 requests in progress/, text);
+      const seen = await page.evaluate(() => {
+        const w = window as unknown as { seenProgress: number; seenSpinner: boolean };
+        return { seenProgress: w.seenProgress, seenSpinner: w.seenSpinner };
+      });
+      assert.equal(seen.seenProgress, 100, 'the upload progress bar reached 100%');
+      assert.equal(seen.seenSpinner, true, 'the spinner showed while the server answered');
+    } finally {
+      held.destroy();
+    }
+    // The place is given back when the held request is cut off: the same file now gets its answer.
+    await page.evaluate(() => document.querySelector('.card')?.remove());
+    await (await page.$('input#files'))!.uploadFile(clip);
+    await until(page, () => document.querySelector('.card.failed, .card.done') !== null, 60_000);
+    assert.equal(await page.$eval('.card', (c) => c.classList.contains('done') ? '' : c.querySelector('.error')?.textContent ?? '?'), '');
     await page.close();
   });
 
