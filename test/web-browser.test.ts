@@ -2,8 +2,7 @@
 // both), served by a real server with the full-size synthetic-weight PP-TSM model: two files chosen at once (a
 // rendered clip and a text file named .mp4), upload, 5 bars that match the JSON answer of the same request, 8
 // thumbnails, the error with its err_no, the page's own size check, a busy server (upload progress, spinner, err_no
-// 3002), keyboard access and phone width. Screenshots go
-// to the test's temp folder (the path is printed).
+// 3002), a dropped file, the untrained-weights warning, keyboard access and phone width. Screenshots go to the test's temp folder (the path is printed).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -283,6 +282,40 @@ for (const kind of BROWSERS) {
     await (await page.$('input#files'))!.uploadFile(clip);
     await until(page, () => document.querySelector('.card.failed, .card.done') !== null, 60_000);
     assert.equal(await page.$eval('.card', (c) => c.classList.contains('done') ? '' : c.querySelector('.error')?.textContent ?? '?'), '');
+    await page.close();
+  });
+
+  test('a file dropped on the page is predicted; the strip and a banner warn when the warm-up saw untrained weights', { timeout: 120_000 }, async () => {
+    const page = await browser.newPage();
+    // The warm-up diagnosis itself is the server's (test/serving-config.test.ts); here, what the page makes of it.
+    const warning = 'softmax is uniform (every class ≈ 1/5)';
+    await page.setRequestInterception(true);
+    page.on('request', (r) => {
+      if (r.url().endsWith('/ui/status')) {
+        void fetch(r.url()).then(async (resp) => {
+          const s = (await resp.json()) as Record<string, unknown>;
+          void r.respond({ status: 200, contentType: 'application/json', body: JSON.stringify({ ...s, warmup_warning: warning }) });
+        });
+      } else void r.continue();
+    });
+    await page.goto(`http://127.0.0.1:${oneAtATime.httpPort}/`, { waitUntil: 'load' });
+    await until(page, () => document.querySelectorAll('#status .chip .v').length >= 5);
+    const strip = await page.$$eval('#status .chip', (els) => els.map((e) => [e.textContent, e.getAttribute('title')]));
+    assert.deepEqual(strip[strip.length - 1], ['weightsuntrained?', warning]);
+    const banner = await page.$eval('#warning', (e) => ({ hidden: (e as HTMLElement).hidden, text: e.textContent ?? '' }));
+    assert.equal(banner.hidden, false);
+    assert.match(banner.text, /^Synthetic or untrained weights\. The warm-up run saw softmax is uniform/);
+
+    // A drop anywhere on the page: the file as a browser's drag and drop hands it over.
+    await page.evaluate((b64: string) => {
+      const file = new File([Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0))], 'dropped.mp4', { type: 'video/mp4' });
+      const dt = new DataTransfer();
+      dt.items.add(file);
+      document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, readFileSync(clip).toString('base64'));
+    await until(page, () => document.querySelector('.card.failed, .card.done') !== null, 60_000);
+    const card = await page.$eval('.card', (c) => ({ name: c.querySelector('.name')?.textContent, error: c.querySelector('.error')?.textContent ?? '', bars: c.querySelectorAll('.bar').length }));
+    assert.deepEqual(card, { name: 'dropped.mp4', error: '', bars: 5 });
     await page.close();
   });
 
