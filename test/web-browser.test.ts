@@ -6,7 +6,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { request as httpRequest, type ClientRequest } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import path from 'node:path';
 import type { Browser, LaunchOptions, Page } from 'puppeteer-core';
 import { renderTestClip } from '../src/cli/demo.ts';
@@ -109,18 +109,23 @@ async function shot(page: Page, name: string): Promise<string> {
 
 /**
  * Holds the server's one place: a prediction request whose body never finishes arriving (HTTP admission reserves a
- * place before reading the body). Resolves once a second request is refused as busy.
+ * place before reading the body). Resolves once the server counts it in flight (GET /metrics takes no place; a
+ * probe prediction would, and could get the held request refused).
  */
-async function holdThePlace(port: number): Promise<ClientRequest> {
-  const held = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/video/prediction', headers: { 'content-type': 'application/json', 'content-length': '1000000' } });
+async function holdThePlace(port: number): Promise<Socket> {
+  // A raw socket: the request's head and the body's first bytes go out at once, the rest never does.
+  const held = connect({ host: '127.0.0.1', port });
   held.on('error', () => {});
-  held.write('{"key": ["video"], "value": ["');
-  for (let i = 0; i < 50; i++) {
-    if ((await postJson(port, '{"key": [], "value": []}')).json.err_no === 3002) return held;
+  held.write(`POST /video/prediction HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{"key": ["video"], "value": ["`);
+  let inFlight = '';
+  for (let i = 0; i < 100; i++) {
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    inFlight = /^vidserve_in_flight_requests (\d+)$/m.exec(metrics)?.[1] ?? '?';
+    if (inFlight === '1') return held;
     await new Promise((r) => setTimeout(r, 100));
   }
   held.destroy();
-  throw new Error('the held request did not make the server busy');
+  throw new Error(`the held request did not make the server busy (in flight: ${inFlight})`);
 }
 
 /** Records, from the page, the highest upload progress and whether the inference spinner was shown. */
