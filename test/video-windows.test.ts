@@ -2,6 +2,7 @@
 // preprocessing of the same frames cut out of the clip with ffmpeg (by frame number, lossless intra-only codec).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { PIPELINES, preprocessVideo } from '../src/video/pipelines.ts';
 import { forEachWindow, type WindowSamples } from '../src/video/windows.ts';
 import { ServingError } from '../src/errors.ts';
 import { cutFrames, ffmpeg, PATTERNS, renderLongClip } from './support/long-clip.ts';
+import { run } from './support/run.ts';
 
 let dir = '';
 let long = '';
@@ -86,4 +88,20 @@ test('a window too short for the Sampler is an input error naming the window; a 
   await assert.rejects(windowsOf(PIPELINES.PPTSN, 2, 2), (e: unknown) => e instanceof ServingError && e.code === 5000 && /window 0-2 s .* 20 frames/.test(e.message));
   await assert.rejects(windowsOf(PIPELINES.PPTSM, 0, 1), (e: unknown) => e instanceof ServingError && /"window" must be a positive/.test(e.message));
   await assert.rejects(forEachWindow(PIPELINES.PPTSM, join(dir, 'missing.avi'), { window: 1, stride: 1, onWindow: () => {} }), (e: unknown) => e instanceof ServingError && e.code === 5000);
+});
+
+test('live sources: the read-timeout option given to ffmpeg is one that ffmpeg knows (rtsp: -stimeout before FFmpeg 5, -timeout since)', async () => {
+  // The bundled ffmpeg (@ffmpeg-installer, a 2018 build) and the system's, when there is one (FFMPEG_PATH, or the
+  // fallback where the installer has no binary).
+  const ffmpegs = [undefined, ...['/usr/bin/ffmpeg'].filter((f) => existsSync(f))];
+  for (const ffmpegPath of ffmpegs) {
+    for (const url of ['rtsp://127.0.0.1:9/live', 'udp://127.0.0.1:9', 'http://127.0.0.1:9/live.ts']) {
+      const env = { ...process.env, ...(ffmpegPath ? { FFMPEG_PATH: ffmpegPath } : {}) };
+      const r = await run(process.execPath, ['--import', 'tsx', 'test/support/open-stream.ts', url], { env });
+      const said = `${ffmpegPath ?? 'bundled ffmpeg'} ${url}: ${r.stdout}${r.stderr}`;
+      assert.doesNotMatch(r.stdout, /Unrecognized option|Option not found|no error/, said);
+      // udp waits for packets until the read timeout; the others are refused at once.
+      assert.match(r.stdout, url.startsWith('udp') ? /.+/ : /Connection refused/, said);
+    }
+  }
 });

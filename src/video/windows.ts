@@ -10,7 +10,7 @@
 import { inputError } from '../errors.ts';
 import type { Tensor } from '../tensor.ts';
 import { describe, inputFailure, parseReport, truncation, withInputFile, type VideoInput } from './decode.ts';
-import { cleanLogLine, spawnFfmpeg, StderrLog, stderrTail, waitForExit } from './ffmpeg.ts';
+import { cleanLogLine, rtspReadTimeoutOption, spawnFfmpeg, StderrLog, stderrTail, waitForExit } from './ffmpeg.ts';
 import { pipelineSampler, runAfterSampler, type PipelineSpec } from './pipelines.ts';
 import { DEFAULT_ORIENTATION, rotateRgb, type Orientation } from './rotate.ts';
 import { samplerIndices } from './sampler.ts';
@@ -46,7 +46,7 @@ export interface UrlSource {
   url: string;
   protocols: readonly string[];
   live?: boolean;
-  /** The protocol's read-timeout option in microseconds (default -rw_timeout; udp reads use -timeout, rtsp -stimeout). */
+  /** The protocol's read-timeout option in microseconds (default: rtsp's in this ffmpeg for rtsp://, else -rw_timeout). */
   timeoutOption?: string;
 }
 
@@ -155,15 +155,17 @@ interface Kept {
 export async function forEachWindow(spec: PipelineSpec, source: WindowSource, opts: WindowOptions): Promise<WindowRun> {
   checkWindowGrid(opts);
   pipelineSampler(spec);
-  if (isUrlSource(source)) return windowsOf(spec, source.url, `source ${redactUrl(source.url)}`, opts, urlArgs(source, opts));
+  if (isUrlSource(source)) return windowsOf(spec, source.url, `source ${redactUrl(source.url)}`, opts, await urlArgs(source, opts));
   return withInputFile(source, (path) => windowsOf(spec, path, describe(source), opts, []));
 }
 
 /** Input options for a URL: only the protocols it needs, and a read timeout so a dead source ends the run. */
-function urlArgs(s: UrlSource, opts: WindowOptions): string[] {
+async function urlArgs(s: UrlSource, opts: WindowOptions): Promise<string[]> {
   const args = ['-protocol_whitelist', s.protocols.join(',')];
+  if (!s.live) return args;
+  const timeout = s.timeoutOption ?? (s.url.startsWith('rtsp:') ? await rtspReadTimeoutOption() : '-rw_timeout');
   // A live source: probe about 1 s of it, not ffmpeg's default 5 s, before the first frame.
-  if (s.live) args.push(s.timeoutOption ?? '-rw_timeout', String(Math.round((opts.readTimeoutMs ?? 10_000) * 1000)), '-analyzeduration', '1000000');
+  args.push(timeout, String(Math.round((opts.readTimeoutMs ?? 10_000) * 1000)), '-analyzeduration', '1000000');
   return args;
 }
 
