@@ -105,3 +105,20 @@ test('live sources: the read-timeout option given to ffmpeg is one that ffmpeg k
     }
   }
 });
+
+test('with the system ffmpeg too (FFmpeg 5+ reports rgb24 with its colour properties): the same windows and clip input', { skip: existsSync('/usr/bin/ffmpeg') ? false : 'no /usr/bin/ffmpeg' }, async () => {
+  const summary = async (ffmpegPath?: string) => {
+    const env = { ...process.env, ...(ffmpegPath ? { FFMPEG_PATH: ffmpegPath } : {}) };
+    const r = await run(process.execPath, ['--import', 'tsx', 'test/support/windows-summary.ts', long], { env });
+    assert.equal(r.code, 0, `${ffmpegPath ?? 'bundled ffmpeg'}: ${r.stdout}${r.stderr}`);
+    return JSON.parse(r.stdout) as { windows: Array<{ start: number; picked: number[]; dims: number[]; mean: number }>; clip: { dims: number[]; mean: number } };
+  };
+  const bundled = await summary();
+  const system = await summary('/usr/bin/ffmpeg');
+  assert.equal(system.windows.length, 12);
+  // Grid and picks are exact; pixels may differ by the versions' YUV-to-RGB rounding.
+  assert.deepEqual(system.windows.map((w) => [w.start, w.picked, w.dims]), bundled.windows.map((w) => [w.start, w.picked, w.dims]));
+  system.windows.forEach((w, i) => assert.ok(Math.abs(w.mean - bundled.windows[i]!.mean) < 2, `window ${i} mean ${w.mean} vs ${bundled.windows[i]!.mean}`));
+  assert.deepEqual(system.clip.dims, bundled.clip.dims);
+  assert.ok(Math.abs(system.clip.mean - bundled.clip.mean) < 2);
+});

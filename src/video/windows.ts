@@ -9,7 +9,7 @@
 // bounded by the window length and resolution, never by the length of the source.
 import { inputError } from '../errors.ts';
 import type { Tensor } from '../tensor.ts';
-import { describe, inputFailure, parseReport, truncation, withInputFile, type VideoInput } from './decode.ts';
+import { describe, inputFailure, parseReport, rgbOutputSize, truncation, withInputFile, type VideoInput } from './decode.ts';
 import { cleanLogLine, rtspReadTimeoutOption, spawnFfmpeg, StderrLog, stderrTail, waitForExit } from './ffmpeg.ts';
 import { pipelineSampler, runAfterSampler, type PipelineSpec } from './pipelines.ts';
 import { DEFAULT_ORIENTATION, rotateRgb, type Orientation } from './rotate.ts';
@@ -198,11 +198,10 @@ async function windowsOf(spec: PipelineSpec, input: string, what: string, opts: 
   let height = 0;
   let rotation = 0;
   const header = (): boolean => {
-    const m = /Output #\d+, rawvideo[\s\S]*?Stream #\d+:\d+[^\n]*?rgb24, (\d+)x(\d+)/.exec(log.start);
-    if (!m) return false;
+    const size = rgbOutputSize(log.start);
+    if (!size) return false;
     rotation = parseReport(log.start, what, opts.orientation ?? DEFAULT_ORIENTATION).rotation;
-    width = Number(m[1]);
-    height = Number(m[2]);
+    ({ width, height } = size);
     return true;
   };
   const quarter = () => rotation === 90 || rotation === 270;
