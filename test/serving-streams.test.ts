@@ -65,9 +65,10 @@ interface Sse {
 }
 
 /** Reads GET /streams/{id}/events as a server-sent-event client would. */
-async function subscribe(id: string): Promise<Sse> {
+async function subscribe(id: string, lastEventId?: number): Promise<Sse> {
   const ac = new AbortController();
-  const res = await fetch(`${base()}/streams/${id}/events`, { signal: ac.signal });
+  const headers: Record<string, string> = lastEventId === undefined ? {} : { 'last-event-id': String(lastEventId) };
+  const res = await fetch(`${base()}/streams/${id}/events`, { signal: ac.signal, headers });
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
   const events: Sse['events'] = [];
@@ -148,8 +149,15 @@ test('a UDP source is classified continuously, pushed as events, kept in the rin
     const last = polled.events[polled.events.length - 1]!.seq;
     const newer = (await (await fetch(`${base()}/streams/${id}?after=${last - 1}`)).json()) as { events: Array<{ seq: number }> };
     assert.deepEqual(newer.events.map((e) => e.seq), [last]);
-    // Event ids are the ring's sequence numbers.
+    // Event ids are the ring's sequence numbers; a client reconnecting with Last-Event-ID gets only what followed.
     for (const e of sse.events) assert.equal(e.id, e.data.seq);
+    const resumed = await subscribe(id, last - 1);
+    try {
+      const first = await resumed.until(() => true, 5_000, 'a resumed event');
+      assert.equal(first.id, last);
+    } finally {
+      resumed.close();
+    }
 
     const list = (await (await fetch(`${base()}/streams`)).json()) as { streams: Array<{ id: string; source: string }> };
     assert.deepEqual(list.streams.map((s) => s.id), [id]);

@@ -15,6 +15,9 @@ import { contentModel } from './support/content-model.ts';
 import { cutFrames, PATTERNS, renderLongClip } from './support/long-clip.ts';
 import { vidserve } from './support/run.ts';
 import { VideoClient } from '../src/index.ts';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { V2_PROTO_PATH } from '../src/protocol/v2.ts';
 
 let dir = '';
 let allowed = '';
@@ -201,6 +204,31 @@ test('Open Inference Protocol v2: the same timeline from parameters, as a BYTES 
   // label/prob are not the answer of a timeline request; a bad window is a 400 as any bad input.
   assert.equal((await infer({ inputs: [input], parameters: { window: 2 }, outputs: [{ name: 'label' }] })).status, 400);
   assert.equal((await infer({ inputs: [input], parameters: { window: -2 } })).status, 400);
+});
+
+test('Open Inference Protocol v2 over gRPC: ModelInfer with the timeline parameters answers one BYTES output "timeline"', async () => {
+  const t = await longTimeline();
+  const def = protoLoader.loadSync(V2_PROTO_PATH, { keepCase: true, longs: Number, defaults: true, arrays: true, oneofs: true });
+  type Infer = (req: object, cb: (e: grpc.ServiceError | null, r: any) => void) => void;
+  const pkg = grpc.loadPackageDefinition(def) as unknown as { inference: { GRPCInferenceService: new (a: string, c: grpc.ChannelCredentials) => grpc.Client & { ModelInfer: Infer } } };
+  const c = new pkg.inference.GRPCInferenceService(`127.0.0.1:${server.rpcPort}`, grpc.credentials.createInsecure());
+  const infer = (parameters: object) =>
+    new Promise<any>((resolve, reject) =>
+      c.ModelInfer({ model_name: 'video', id: 'g1', parameters, inputs: [{ name: 'video', datatype: 'BYTES', shape: [1], contents: { bytes_contents: [video] } }] }, (e, r) => (e ? reject(e) : resolve(r))),
+    );
+  const video = await readFile(long);
+  try {
+    const r = await infer({ window: { double_param: 2 }, stride: { int64_param: 1 }, topk: { int64_param: 5 } });
+    assert.equal(r.id, 'g1');
+    assert.deepEqual(r.outputs.map((o: any) => [o.name, o.datatype, o.shape]), [['timeline', 'BYTES', [1]]]);
+    const json = r.raw_output_contents.length ? (r.raw_output_contents[0] as Buffer).subarray(4).toString() : (r.outputs[0].contents.bytes_contents[0] as Buffer).toString();
+    const g = JSON.parse(json) as Timeline;
+    assert.deepEqual(g.windows, t.windows);
+    assert.deepEqual(g.segments, t.segments);
+    await assert.rejects(infer({ window: { double_param: -2 } }), (e: grpc.ServiceError) => e.code === grpc.status.INVALID_ARGUMENT);
+  } finally {
+    c.close();
+  }
 });
 
 test('streams are off unless the config turns them on', async () => {

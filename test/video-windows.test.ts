@@ -2,6 +2,7 @@
 // preprocessing of the same frames cut out of the clip with ffmpeg (by frame number, lossless intra-only codec).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { PIPELINES, preprocessVideo } from '../src/video/pipelines.ts';
 import { forEachWindow, type WindowSamples } from '../src/video/windows.ts';
 import { ServingError } from '../src/errors.ts';
 import { cutFrames, ffmpeg, PATTERNS, renderLongClip } from './support/long-clip.ts';
+import { run } from './support/run.ts';
 
 let dir = '';
 let long = '';
@@ -86,4 +88,37 @@ test('a window too short for the Sampler is an input error naming the window; a 
   await assert.rejects(windowsOf(PIPELINES.PPTSN, 2, 2), (e: unknown) => e instanceof ServingError && e.code === 5000 && /window 0-2 s .* 20 frames/.test(e.message));
   await assert.rejects(windowsOf(PIPELINES.PPTSM, 0, 1), (e: unknown) => e instanceof ServingError && /"window" must be a positive/.test(e.message));
   await assert.rejects(forEachWindow(PIPELINES.PPTSM, join(dir, 'missing.avi'), { window: 1, stride: 1, onWindow: () => {} }), (e: unknown) => e instanceof ServingError && e.code === 5000);
+});
+
+test('live sources: the read-timeout option given to ffmpeg is one that ffmpeg knows (rtsp: -stimeout before FFmpeg 5, -timeout since)', async () => {
+  // The bundled ffmpeg (@ffmpeg-installer, a 2018 build) and the system's, when there is one (FFMPEG_PATH, or the
+  // fallback where the installer has no binary).
+  const ffmpegs = [undefined, ...['/usr/bin/ffmpeg'].filter((f) => existsSync(f))];
+  for (const ffmpegPath of ffmpegs) {
+    for (const url of ['rtsp://127.0.0.1:9/live', 'udp://127.0.0.1:9', 'http://127.0.0.1:9/live.ts']) {
+      const env = { ...process.env, ...(ffmpegPath ? { FFMPEG_PATH: ffmpegPath } : {}) };
+      const r = await run(process.execPath, ['--import', 'tsx', 'test/support/open-stream.ts', url], { env });
+      const said = `${ffmpegPath ?? 'bundled ffmpeg'} ${url}: ${r.stdout}${r.stderr}`;
+      assert.doesNotMatch(r.stdout, /Unrecognized option|Option not found|no error/, said);
+      // udp waits for packets until the read timeout; the others are refused at once.
+      assert.match(r.stdout, url.startsWith('udp') ? /.+/ : /Connection refused/, said);
+    }
+  }
+});
+
+test('with the system ffmpeg too (FFmpeg 5+ reports rgb24 with its colour properties): the same windows and clip input', { skip: existsSync('/usr/bin/ffmpeg') ? false : 'no /usr/bin/ffmpeg' }, async () => {
+  const summary = async (ffmpegPath?: string) => {
+    const env = { ...process.env, ...(ffmpegPath ? { FFMPEG_PATH: ffmpegPath } : {}) };
+    const r = await run(process.execPath, ['--import', 'tsx', 'test/support/windows-summary.ts', long], { env });
+    assert.equal(r.code, 0, `${ffmpegPath ?? 'bundled ffmpeg'}: ${r.stdout}${r.stderr}`);
+    return JSON.parse(r.stdout) as { windows: Array<{ start: number; picked: number[]; dims: number[]; mean: number }>; clip: { dims: number[]; mean: number } };
+  };
+  const bundled = await summary();
+  const system = await summary('/usr/bin/ffmpeg');
+  assert.equal(system.windows.length, 12);
+  // Grid and picks are exact; pixels may differ by the versions' YUV-to-RGB rounding.
+  assert.deepEqual(system.windows.map((w) => [w.start, w.picked, w.dims]), bundled.windows.map((w) => [w.start, w.picked, w.dims]));
+  system.windows.forEach((w, i) => assert.ok(Math.abs(w.mean - bundled.windows[i]!.mean) < 2, `window ${i} mean ${w.mean} vs ${bundled.windows[i]!.mean}`));
+  assert.deepEqual(system.clip.dims, bundled.clip.dims);
+  assert.ok(Math.abs(system.clip.mean - bundled.clip.mean) < 2);
 });

@@ -1,11 +1,12 @@
 // The web page in real headless browsers (Debian's `chromium`, and `firefox-esr` when installed; puppeteer-core drives
 // both), served by a real server with the full-size synthetic-weight PP-TSM model: two files chosen at once (a
 // rendered clip and a text file named .mp4), upload, 5 bars that match the JSON answer of the same request, 8
-// thumbnails, the error with its err_no, the page's own size check, keyboard access and phone width. Screenshots go
-// to the test's temp folder (the path is printed).
+// thumbnails, the error with its err_no, the page's own size check, a busy server (upload progress, spinner, err_no
+// 3002), a dropped file, the untrained-weights warning, keyboard access and phone width. Screenshots go to the test's temp folder (the path is printed).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import path from 'node:path';
 import type { Browser, LaunchOptions, Page } from 'puppeteer-core';
 import { renderTestClip } from '../src/cli/demo.ts';
@@ -58,6 +59,8 @@ for (const b of BROWSERS) {
 const anyBrowser = BROWSERS.some((b) => !skipOf(b));
 
 let server: RunningServer;
+/** The tiny model with room for one request (concurrency 1, queue_size 0): the busy case. */
+let oneAtATime: RunningServer;
 let dir: string;
 let clip: string;
 let notVideo: string;
@@ -76,10 +79,12 @@ before(async () => {
     writeFileSync(labelList, Array.from({ length: 400 }, (_, i) => `${i} action_${i}`).join('\n') + '\n');
   }
   server = await startTestServer(await servingDir('pptsm', { labelList }), { pipeline: 'PPTSM' });
+  oneAtATime = await startTestServer(await servingDir('tiny'), { op: { concurrency: 1, queue_size: 0 } });
 });
 
 after(async () => {
   await server?.close();
+  await oneAtATime?.close();
   if (dir) console.log(`# web-browser screenshots: ${path.join(dir, 'shots')}`);
 });
 
@@ -100,6 +105,39 @@ async function shot(page: Page, name: string): Promise<string> {
   const file = path.join(dir, 'shots', name);
   await page.screenshot({ path: file as `${string}.png`, fullPage: true });
   return file;
+}
+
+/**
+ * Holds the server's one place: a prediction request whose body never finishes arriving (HTTP admission reserves a
+ * place before reading the body). Resolves once the server counts it in flight (GET /metrics takes no place; a
+ * probe prediction would, and could get the held request refused).
+ */
+async function holdThePlace(port: number): Promise<Socket> {
+  // A raw socket: the request's head and the body's first bytes go out at once, the rest never does.
+  const held = connect({ host: '127.0.0.1', port });
+  held.on('error', () => {});
+  held.write(`POST /video/prediction HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{"key": ["video"], "value": ["`);
+  let inFlight = '';
+  for (let i = 0; i < 100; i++) {
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    inFlight = /^vidserve_in_flight_requests (\d+)$/m.exec(metrics)?.[1] ?? '?';
+    if (inFlight === '1') return held;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  held.destroy();
+  throw new Error(`the held request did not make the server busy (in flight: ${inFlight})`);
+}
+
+/** Records, from the page, the highest upload progress and whether the inference spinner was shown. */
+function watchCard(): void {
+  const w = window as unknown as { seenProgress: number; seenSpinner: boolean };
+  w.seenProgress = 0;
+  w.seenSpinner = false;
+  // (No named inner functions: the test runner's transpiler would wrap them in a helper the page does not have.)
+  new MutationObserver(() => {
+    for (const p of document.querySelectorAll('progress')) w.seenProgress = Math.max(w.seenProgress, p.value);
+    for (const r of document.querySelectorAll<HTMLElement>('.running')) if (!r.hidden) w.seenSpinner = true;
+  }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['hidden', 'value'] });
 }
 
 for (const kind of BROWSERS) {
@@ -221,6 +259,68 @@ for (const kind of BROWSERS) {
     await until(page, () => document.querySelector('.card.failed .error') !== null);
     const text = await page.$eval('.card.failed .error', (e) => e.textContent ?? '');
     assert.match(text, /^err_no 5000 big\.mp4 is \d+ KB: .* more than the server's limit of 1 KB \(max_body_size_mb\)\. Not sent\.$/);
+    await page.close();
+  });
+
+  test('a busy server: the upload progress bar, the spinner, then err_no 3002 "server busy"; the next try succeeds', { timeout: 120_000 }, async () => {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${oneAtATime.httpPort}/`, { waitUntil: 'load' });
+    await until(page, () => document.querySelectorAll('#status .chip .v').length >= 4);
+    const held = await holdThePlace(oneAtATime.httpPort!);
+    try {
+      await page.evaluate(watchCard);
+      await (await page.$('input#files'))!.uploadFile(clip);
+      await until(page, () => document.querySelector('.card.failed, .card.done') !== null, 60_000);
+      const text = await page.$eval('.card .error', (e) => e.textContent ?? '');
+      assert.match(text, /^err_no 3002 \[video\] server busy: 1 requests in progress/, text);
+      const seen = await page.evaluate(() => {
+        const w = window as unknown as { seenProgress: number; seenSpinner: boolean };
+        return { seenProgress: w.seenProgress, seenSpinner: w.seenSpinner };
+      });
+      assert.equal(seen.seenProgress, 100, 'the upload progress bar reached 100%');
+      assert.equal(seen.seenSpinner, true, 'the spinner showed while the server answered');
+    } finally {
+      held.destroy();
+    }
+    // The place is given back when the held request is cut off: the same file now gets its answer.
+    await page.evaluate(() => document.querySelector('.card')?.remove());
+    await (await page.$('input#files'))!.uploadFile(clip);
+    await until(page, () => document.querySelector('.card.failed, .card.done') !== null, 60_000);
+    assert.equal(await page.$eval('.card', (c) => c.classList.contains('done') ? '' : c.querySelector('.error')?.textContent ?? '?'), '');
+    await page.close();
+  });
+
+  test('a file dropped on the page is predicted; the strip and a banner warn when the warm-up saw untrained weights', { timeout: 120_000 }, async () => {
+    const page = await browser.newPage();
+    // The warm-up diagnosis itself is the server's (test/serving-config.test.ts); here, what the page makes of it.
+    const warning = 'softmax is uniform (every class ≈ 1/5)';
+    await page.setRequestInterception(true);
+    page.on('request', (r) => {
+      if (r.url().endsWith('/ui/status')) {
+        void fetch(r.url()).then(async (resp) => {
+          const s = (await resp.json()) as Record<string, unknown>;
+          void r.respond({ status: 200, contentType: 'application/json', body: JSON.stringify({ ...s, warmup_warning: warning }) });
+        });
+      } else void r.continue();
+    });
+    await page.goto(`http://127.0.0.1:${oneAtATime.httpPort}/`, { waitUntil: 'load' });
+    await until(page, () => document.querySelectorAll('#status .chip .v').length >= 5);
+    const strip = await page.$$eval('#status .chip', (els) => els.map((e) => [e.textContent, e.getAttribute('title')]));
+    assert.deepEqual(strip[strip.length - 1], ['weightsuntrained?', warning]);
+    const banner = await page.$eval('#warning', (e) => ({ hidden: (e as HTMLElement).hidden, text: e.textContent ?? '' }));
+    assert.equal(banner.hidden, false);
+    assert.match(banner.text, /^Synthetic or untrained weights\. The warm-up run saw softmax is uniform/);
+
+    // A drop anywhere on the page: the file as a browser's drag and drop hands it over.
+    await page.evaluate((b64: string) => {
+      const file = new File([Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0))], 'dropped.mp4', { type: 'video/mp4' });
+      const dt = new DataTransfer();
+      dt.items.add(file);
+      document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, readFileSync(clip).toString('base64'));
+    await until(page, () => document.querySelector('.card.failed, .card.done') !== null, 60_000);
+    const card = await page.$eval('.card', (c) => ({ name: c.querySelector('.name')?.textContent, error: c.querySelector('.error')?.textContent ?? '', bars: c.querySelectorAll('.bar').length }));
+    assert.deepEqual(card, { name: 'dropped.mp4', error: '', bars: 5 });
     await page.close();
   });
 

@@ -68,8 +68,11 @@ const PROTOCOLS: Record<string, string[]> = {
   'udp:': ['udp'],
 };
 
-/** Each protocol's read timeout (µs) in the ffmpeg this was written against; a silent source then ends the read. */
-const TIMEOUT_OPTIONS: Record<string, string> = { 'udp:': '-timeout', 'rtsp:': '-stimeout' };
+/**
+ * Each protocol's read timeout (µs) where it is not -rw_timeout; a silent source then ends the read. (rtsp's depends
+ * on the ffmpeg's version: windows.ts asks it.)
+ */
+const TIMEOUT_OPTIONS: Record<string, string> = { 'udp:': '-timeout' };
 
 /** A stream source for ffmpeg, checked against the allow-list. */
 export function streamSource(text: string, policy: SourcePolicy): UrlSource {

@@ -133,6 +133,16 @@ function lastFrameStat(stderr: string): number {
   return stats.length ? Number(stats[stats.length - 1]![1]) : 0;
 }
 
+/**
+ * The frame size of ffmpeg's rawvideo rgb24 output, from its report (printed before any frame is written); null
+ * while not yet reported. FFmpeg 4 prints `rgb24, 96x64`, FFmpeg 5 and later `rgb24(pc, gbr/unknown/unknown,
+ * progressive), 96x64`.
+ */
+export function rgbOutputSize(report: string): { width: number; height: number } | null {
+  const m = /Output #\d+, rawvideo[\s\S]*?Stream #\d+:\d+[^\n]*?rgb24(?:\([^)\n]*\))?, (\d+)x(\d+)/.exec(report);
+  return m ? { width: Number(m[1]), height: Number(m[2]) } : null;
+}
+
 export function parseReport(stderr: string, what: string, orientation: Orientation): ProbeReport {
   const lines = stderr.split(/\r?\n/);
   const inputLine = lines.find((l) => l.startsWith('Input #0, '));
@@ -336,8 +346,8 @@ export async function runDecode(
   child.stderr.on('data', () => {
     if (frame || failure) return;
     // The rgb24 output's frame size is reported before any frame is written.
-    const m = /Output #\d+, rawvideo[\s\S]*?Stream #\d+:\d+[^\n]*?rgb24, (\d+)x(\d+)/.exec(log.start);
-    if (!m) return;
+    const size = rgbOutputSize(log.start);
+    if (!size) return;
     if (knownRotation === undefined) {
       // No probe ran: the rotation metadata comes from this run's own report of the input (printed before it).
       try {
@@ -348,8 +358,7 @@ export async function runDecode(
         return;
       }
     }
-    width = Number(m[1]);
-    height = Number(m[2]);
+    ({ width, height } = size);
     frame = new Uint8Array(width * height * 3);
     if (rotation) turned = new Uint8Array(frame.length);
     for (const p of pending.splice(0)) feed(p);

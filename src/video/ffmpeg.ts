@@ -141,3 +141,20 @@ export function cleanLogLine(line: string): string {
     .replace(/^(?:file:)?\/[^:]*: /, '')
     .trim();
 }
+
+let rtspTimeout: Promise<string> | undefined;
+
+/**
+ * The rtsp demuxer's socket read timeout (µs) in the ffmpeg we run: FFmpeg 5 renamed `-stimeout` to `-timeout`
+ * (which had meant the listen timeout), so each name is refused or misread by the other's versions. Asked once.
+ */
+export function rtspReadTimeoutOption(): Promise<string> {
+  rtspTimeout ??= (async () => {
+    const child = spawnFfmpeg(['-h', 'demuxer=rtsp']);
+    let help = '';
+    child.stdout.on('data', (c: Buffer) => (help += c.toString()));
+    await waitForExit(child);
+    return /^\s*-stimeout\s/m.test(help) ? '-stimeout' : '-timeout';
+  })();
+  return rtspTimeout;
+}

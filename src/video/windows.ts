@@ -9,8 +9,8 @@
 // bounded by the window length and resolution, never by the length of the source.
 import { inputError } from '../errors.ts';
 import type { Tensor } from '../tensor.ts';
-import { describe, inputFailure, parseReport, truncation, withInputFile, type VideoInput } from './decode.ts';
-import { cleanLogLine, spawnFfmpeg, StderrLog, stderrTail, waitForExit } from './ffmpeg.ts';
+import { describe, inputFailure, parseReport, rgbOutputSize, truncation, withInputFile, type VideoInput } from './decode.ts';
+import { cleanLogLine, rtspReadTimeoutOption, spawnFfmpeg, StderrLog, stderrTail, waitForExit } from './ffmpeg.ts';
 import { FfmpegInterruptedError, interruption } from './interrupted.ts';
 import { pipelineSampler, runAfterSampler, type PipelineSpec } from './pipelines.ts';
 import { DEFAULT_ORIENTATION, rotateRgb, type Orientation } from './rotate.ts';
@@ -47,7 +47,7 @@ export interface UrlSource {
   url: string;
   protocols: readonly string[];
   live?: boolean;
-  /** The protocol's read-timeout option in microseconds (default -rw_timeout; udp reads use -timeout, rtsp -stimeout). */
+  /** The protocol's read-timeout option in microseconds (default: rtsp's in this ffmpeg for rtsp://, else -rw_timeout). */
   timeoutOption?: string;
 }
 
@@ -156,15 +156,17 @@ interface Kept {
 export async function forEachWindow(spec: PipelineSpec, source: WindowSource, opts: WindowOptions): Promise<WindowRun> {
   checkWindowGrid(opts);
   pipelineSampler(spec);
-  if (isUrlSource(source)) return windowsOf(spec, source.url, `source ${redactUrl(source.url)}`, opts, urlArgs(source, opts));
+  if (isUrlSource(source)) return windowsOf(spec, source.url, `source ${redactUrl(source.url)}`, opts, await urlArgs(source, opts));
   return withInputFile(source, (path) => windowsOf(spec, path, describe(source), opts, []));
 }
 
 /** Input options for a URL: only the protocols it needs, and a read timeout so a dead source ends the run. */
-function urlArgs(s: UrlSource, opts: WindowOptions): string[] {
+async function urlArgs(s: UrlSource, opts: WindowOptions): Promise<string[]> {
   const args = ['-protocol_whitelist', s.protocols.join(',')];
+  if (!s.live) return args;
+  const timeout = s.timeoutOption ?? (s.url.startsWith('rtsp:') ? await rtspReadTimeoutOption() : '-rw_timeout');
   // A live source: probe about 1 s of it, not ffmpeg's default 5 s, before the first frame.
-  if (s.live) args.push(s.timeoutOption ?? '-rw_timeout', String(Math.round((opts.readTimeoutMs ?? 10_000) * 1000)), '-analyzeduration', '1000000');
+  args.push(timeout, String(Math.round((opts.readTimeoutMs ?? 10_000) * 1000)), '-analyzeduration', '1000000');
   return args;
 }
 
@@ -197,11 +199,10 @@ async function windowsOf(spec: PipelineSpec, input: string, what: string, opts: 
   let height = 0;
   let rotation = 0;
   const header = (): boolean => {
-    const m = /Output #\d+, rawvideo[\s\S]*?Stream #\d+:\d+[^\n]*?rgb24, (\d+)x(\d+)/.exec(log.start);
-    if (!m) return false;
+    const size = rgbOutputSize(log.start);
+    if (!size) return false;
     rotation = parseReport(log.start, what, opts.orientation ?? DEFAULT_ORIENTATION).rotation;
-    width = Number(m[1]);
-    height = Number(m[2]);
+    ({ width, height } = size);
     return true;
   };
   const quarter = () => rotation === 90 || rotation === 270;
