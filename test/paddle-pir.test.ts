@@ -47,6 +47,35 @@ after(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
+/** The docs example's fc layer: seeded parameters (fc_0.b_0 [30], fc_0.w_0 [30, 30]) and a batch-2 input. */
+const FC = (() => {
+  const b = Float32Array.from({ length: 30 }, (_, i) => (i - 15) / 10);
+  const w = Float32Array.from({ length: 900 }, (_, i) => ((i * 7) % 13) / 13 - 0.5);
+  const tensors: ParamTensor[] = [
+    { name: 'fc_0.b_0', dtype: 'float32', dims: [30], data: new Uint8Array(b.buffer) },
+    { name: 'fc_0.w_0', dtype: 'float32', dims: [30, 30], data: new Uint8Array(w.buffer) },
+  ];
+  return { b, w, tensors, x: Float32Array.from({ length: 60 }, (_, i) => Math.sin(i)) };
+})();
+
+/** Runs the translated docs example on FC.x and checks y = act(x·W + b) element by element. */
+async function assertRunsFc(onnx: Uint8Array, act: (acc: number) => number, what: string): Promise<void> {
+  const { b, w, x } = FC;
+  const s = await createSession(onnx);
+  try {
+    const y = (await s.run({ A: { data: x, dims: [2, 30] } })).fetch_name_0.data as Float32Array;
+    for (let r = 0; r < 2; r++) {
+      for (let c = 0; c < 30; c++) {
+        let acc = b[c];
+        for (let k = 0; k < 30; k++) acc += x[r * 30 + k] * w[k * 30 + c];
+        assert.ok(Math.abs(y[r * 30 + c] - act(acc)) < 1e-5, `${what}: y[${r},${c}]`);
+      }
+    }
+  } finally {
+    await s.release();
+  }
+}
+
 test('docs worked example: base code, values, types and attributes, field by field', () => {
   const p = readPirProgram(bytes(DOCS_EXAMPLE), 'example.json');
   assert.equal(p.version, 1);
@@ -120,60 +149,23 @@ test('docs worked example: the internal program the translators take, its parame
   assert.deepEqual(persistableVars(program).map((v) => [v.name, v.shape]), [['fc_0.b_0', [30]], ['fc_0.w_0', [30, 30]]]);
 
   // Parameters in sorted-name order (pir_io.py save_vars_pir), then run: y = relu(x·W + b).
-  const b = Float32Array.from({ length: 30 }, (_, i) => (i - 15) / 10);
-  const w = Float32Array.from({ length: 900 }, (_, i) => ((i * 7) % 13) / 13 - 0.5);
-  const tensors: ParamTensor[] = [
-    { name: 'fc_0.b_0', dtype: 'float32', dims: [30], data: new Uint8Array(b.buffer) },
-    { name: 'fc_0.w_0', dtype: 'float32', dims: [30, 30], data: new Uint8Array(w.buffer) },
-  ];
-  const params = readParams(writeParams(tensors), persistableVars(program), 'example.pdiparams');
+  const params = readParams(writeParams(FC.tensors), persistableVars(program), 'example.pdiparams');
   const { bytes: onnx, inputs, outputs } = translateProgram(program, params);
   assert.deepEqual(inputs, [{ name: 'A', dims: ['batch', 30] }]);
   assert.deepEqual(outputs, [{ name: 'fetch_name_0', dims: ['batch', 30] }]);
-  const x = Float32Array.from({ length: 60 }, (_, i) => Math.sin(i));
-  const s = await createSession(onnx);
-  try {
-    const y = (await s.run({ A: { data: x, dims: [2, 30] } })).fetch_name_0.data as Float32Array;
-    for (let r = 0; r < 2; r++) {
-      for (let c = 0; c < 30; c++) {
-        let acc = b[c];
-        for (let k = 0; k < 30; k++) acc += x[r * 30 + k] * w[k * 30 + c];
-        assert.ok(Math.abs(y[r * 30 + c] - Math.max(0, acc)) < 1e-5, `y[${r},${c}]`);
-      }
-    }
-  } finally {
-    await s.release();
-  }
+  await assertRunsFc(onnx, (acc) => Math.max(0, acc), 'relu');
 });
 
+
 test('leaky_relu: negative_slope (a float; a double from version 4 on, patch/4.yaml) becomes alpha and runs as LeakyRelu', async () => {
-  const b = Float32Array.from({ length: 30 }, (_, i) => (i - 15) / 10);
-  const w = Float32Array.from({ length: 900 }, (_, i) => ((i * 7) % 13) / 13 - 0.5);
-  const tensors: ParamTensor[] = [
-    { name: 'fc_0.b_0', dtype: 'float32', dims: [30], data: new Uint8Array(b.buffer) },
-    { name: 'fc_0.w_0', dtype: 'float32', dims: [30, 30], data: new Uint8Array(w.buffer) },
-  ];
-  const x = Float32Array.from({ length: 60 }, (_, i) => Math.sin(i));
   for (const [version, slope] of [[1, '{"#":"0.a_f32","D":0.25}'], [4, '{"#":"0.a_f64","D":0.25}']] as const) {
     const text = DOCS_EXAMPLE.replace('"version":1', `"version":${version}`).replace('{"#":"1.relu","A":[]', `{"#":"1.leaky_relu","A":[{"AT":${slope},"N":"negative_slope"}]`);
     const { program } = parseModelFile(bytes(text), 'leaky.json');
     const op = program.blocks[0].ops[3];
     assert.equal(op.type, 'leaky_relu');
     assert.deepEqual(op.attrs.alpha, { kind: version === 1 ? 'float' : 'float64', value: 0.25 });
-    const params = readParams(writeParams(tensors), persistableVars(program), 'leaky.pdiparams');
-    const s = await createSession(translateProgram(program, params).bytes);
-    try {
-      const y = (await s.run({ A: { data: x, dims: [2, 30] } })).fetch_name_0.data as Float32Array;
-      for (let r = 0; r < 2; r++) {
-        for (let c = 0; c < 30; c++) {
-          let acc = b[c];
-          for (let k = 0; k < 30; k++) acc += x[r * 30 + k] * w[k * 30 + c];
-          assert.ok(Math.abs(y[r * 30 + c] - (acc > 0 ? acc : 0.25 * acc)) < 1e-5, `version ${version}: y[${r},${c}]`);
-        }
-      }
-    } finally {
-      await s.release();
-    }
+    const params = readParams(writeParams(FC.tensors), persistableVars(program), 'leaky.pdiparams');
+    await assertRunsFc(translateProgram(program, params).bytes, (acc) => (acc > 0 ? acc : 0.25 * acc), `version ${version}`);
   }
 });
 
