@@ -142,7 +142,7 @@ test('video_path outside the allowed directories (directly, by .., by symlink) i
   }
 });
 
-test('timeline request errors: bad grid, raw frames, a window too long for the timeout, own deadline', async () => {
+test('timeline request errors: bad grid, raw frames, the request\'s own deadline (timeout_ms; op.timeout between batches: serving-deadline.test.ts)', async () => {
   const bad = [
     [['video_path', 'window'], [long, '0']],
     [['video_path', 'window', 'stride'], [long, '2', '-1']],

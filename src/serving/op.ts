@@ -58,7 +58,7 @@ export interface VideoOpOptions {
  * A request's deadline: op.timeout from its start; for a timeline, op.timeout between batches of windows (so the
  * time allowed grows with the video's length); a request's own "timeout_ms" replaces both.
  */
-class Deadline {
+export class Deadline {
   readonly expired: Promise<never>;
   private reject!: (e: Error) => void;
   private timer: NodeJS.Timeout | undefined;
