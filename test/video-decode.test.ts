@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ServingError } from '../src/errors.ts';
-import { decodeAllFrames, decodeSampledFrames, parseRate, probeVideo, type Frames } from '../src/video/decode.ts';
+import { decodeAllFrames, decodeSampledFrames, parseRate, probeVideo, rgbOutputSize, type Frames } from '../src/video/decode.ts';
 import { ffmpegPath } from '../src/video/ffmpeg.ts';
 import { PIPELINES, preprocessFrames, preprocessVideo, sampleIndices } from '../src/video/pipelines.ts';
 import { appliedRotation, rotateRgb } from '../src/video/rotate.ts';
@@ -264,4 +264,20 @@ test('frame rates printed by ffmpeg map back to exact NTSC rationals', () => {
   assert.equal(parseRate('12.5'), 12.5);
   assert.equal(parseRate('1k'), 1000);
   assert.ok(Number.isNaN(parseRate(undefined)));
+});
+
+test('rgbOutputSize reads the rgb24 output size from the reports of FFmpeg 4 (bundled) and FFmpeg 5+ (with colour properties)', () => {
+  // Output sections as each ffmpeg prints them for `-f lavfi -i testsrc=size=96x64 -f rawvideo -pix_fmt rgb24`.
+  const ffmpeg4 = `Output #0, rawvideo, to 'pipe:1':
+  Metadata:
+    encoder         : Lavf58.24.100
+    Stream #0:0: Video: rawvideo (RGB[24] / 0x18424752), rgb24, 96x64 [SAR 1:1 DAR 3:2], q=2-31, 737 kb/s, 5 fps, 5 tbn, 5 tbc`;
+  const ffmpeg5 = `Output #0, rawvideo, to 'pipe:1':
+  Metadata:
+    encoder         : Lavf59.27.100
+  Stream #0:0: Video: rawvideo (RGB[24] / 0x18424752), rgb24(progressive), 96x64 [SAR 1:1 DAR 3:2], q=2-31, 737 kb/s, 5 fps, 5 tbn`;
+  const ffmpeg5Colour = ffmpeg5.replace('rgb24(progressive)', 'rgb24(pc, gbr/unknown/unknown, progressive)');
+  for (const report of [ffmpeg4, ffmpeg5, ffmpeg5Colour]) assert.deepEqual(rgbOutputSize(report), { width: 96, height: 64 }, report);
+  // Not yet reported: the input's stream line alone is not the output's.
+  assert.equal(rgbOutputSize("Input #0, lavfi, from 'testsrc':\n  Stream #0:0: Video: rawvideo (RGB[24] / 0x18424752), rgb24, 96x64"), null);
 });
